@@ -1,0 +1,71 @@
+# Partnerzone: `make demo` serves the portal with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# The embedded default: SQLite, eager tasks, dev outbox for SMS and e-mail, 2FA optional.
+DEMO_ENV := DEBUG=true PORTAL_REQUIRE_2FA=false PORTAL_DEV_OUTBOX=true
+
+.PHONY: help install assets messages demo demo-data serve test test-fast lint format check-deploy worker beat clean
+
+help:
+	@echo "make demo   - set up everything and serve the portal with demo data on http://127.0.0.1:$(PORT)"
+	@echo "make test   - set up everything and run the whole test suite"
+	@echo "make lint   - ruff, import-linter layer contract, translation catalogues"
+
+install: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# Front-end libraries come from the npm registry and are copied into static/vendor (not committed).
+assets: static/vendor/.built
+static/vendor/.built: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor/bootstrap static/vendor/htmx static/vendor/chartjs
+	cp node_modules/bootstrap/dist/css/bootstrap.min.css static/vendor/bootstrap/
+	cp node_modules/bootstrap/dist/js/bootstrap.bundle.min.js static/vendor/bootstrap/
+	cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx/
+	cp node_modules/chart.js/dist/chart.umd.min.js static/vendor/chartjs/
+	touch $@
+
+# Rebuild the translation catalogues after changing user-facing text (needs GNU gettext).
+messages: install
+	$(BIN)/python manage.py makemessages -l de -l ru --no-obsolete --ignore=node_modules --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+
+demo: install assets
+	mkdir -p var
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEMO_ENV) $(BIN)/python manage.py demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install assets
+	mkdir -p var
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_translations.py
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-deploy: install
+	DEBUG=false SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+	ALLOWED_HOSTS=partnerzone.example $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# Against Postgres and Redis: export DATABASE_URL and REDIS_URL first (see README).
+worker: install
+	$(BIN)/celery -A portal worker --loglevel=INFO --concurrency=2
+
+beat: install
+	$(BIN)/celery -A portal beat --loglevel=INFO --schedule=var/celerybeat-schedule
+
+clean:
+	rm -rf var static/vendor node_modules

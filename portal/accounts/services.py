@@ -1,0 +1,62 @@
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from portal.audit.context import acting_as
+
+from .models import Organisation, User
+from .roles import Role
+
+
+def role_groups_ensure() -> None:
+    """Create the group for every role (idempotent; also run by a data migration)."""
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    roles: list[str] = (),
+    organisation: Organisation | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    language: str = "en",
+    is_staff: bool = False,
+    is_superuser: bool = False,
+) -> User:
+    """Create a user with verified e-mail and the given roles; roles are audited by the signal."""
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email=email,
+            password=password,
+            organisation=organisation,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            language=language,
+            is_staff=is_staff,
+            is_superuser=is_superuser,
+        )
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        if roles:
+            user.groups.add(*Group.objects.filter(name__in=roles))
+    return user
+
+
+def user_roles_set(*, actor: User | None, user: User, roles: list[str]) -> None:
+    """Give the user exactly these roles; each addition and removal lands in the audit trail."""
+    unknown = set(roles) - set(Role.values)
+    if unknown:
+        raise ValueError(f"Unknown roles: {sorted(unknown)}")
+    with transaction.atomic(), acting_as(actor):
+        wanted = set(Group.objects.filter(name__in=roles))
+        current = set(user.groups.all())
+        if current - wanted:
+            user.groups.remove(*(current - wanted))
+        if wanted - current:
+            user.groups.add(*(wanted - current))
+    user.__dict__.pop("roles", None)

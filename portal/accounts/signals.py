@@ -1,0 +1,58 @@
+"""Audit every login, logout, failed login and role change, however it happened (page, admin, shell)."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+
+from portal.audit import context
+from portal.audit.services import audit_record
+
+User = get_user_model()
+
+
+@receiver(user_logged_in)
+def audit_login(sender, request, user, **kwargs):
+    audit_record(action="auth.login", actor=user, obj=user)
+
+
+@receiver(user_logged_out)
+def audit_logout(sender, request, user, **kwargs):
+    if user is not None:
+        audit_record(action="auth.logout", actor=user, obj=user)
+
+
+@receiver(user_login_failed)
+def audit_login_failed(sender, credentials, request=None, **kwargs):
+    login = str(credentials.get("email") or credentials.get("username") or "")[:254]
+    user = User.objects.filter(email__iexact=login).first() if login else None
+    audit_record(
+        action="auth.login_failed",
+        actor=None,
+        obj=user,
+        actor_label=login,
+        changes={"login": login},
+    )
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def audit_role_change(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in {"post_add", "post_remove", "pre_clear"}:
+        return
+    if reverse:
+        # group.user_set.add(...): instance is the group, pk_set the users.
+        users = User.objects.filter(pk__in=pk_set or [])
+        groups = [instance.name]
+    else:
+        users = [instance]
+        groups = list(Group.objects.filter(pk__in=pk_set or []).values_list("name", flat=True))
+        if action == "pre_clear":
+            groups = list(instance.groups.values_list("name", flat=True))
+    if not groups:
+        return
+    verb = "added" if action == "post_add" else "removed"
+    actor = context.current_actor()
+    for user in users:
+        user.__dict__.pop("roles", None)
+        audit_record(action="auth.roles_changed", actor=actor, obj=user, changes={verb: sorted(groups)})

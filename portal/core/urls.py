@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "core"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("home/<slug:role>/", views.role_home, name="role-home"),
+    path("welcome/", views.welcome, name="welcome"),
+]

@@ -1,0 +1,61 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.accounts.roles import Role
+
+from . import health, navigation
+
+
+@login_required
+def home(request):
+    """Send each user to the home page of their main role."""
+    return redirect(navigation.role_home_url(request.user.primary_role))
+
+
+@login_required
+def role_home(request, role):
+    if role not in Role.values:
+        raise Http404
+    if not request.user.has_role(role):
+        raise PermissionDenied
+    from portal.notifications.selectors import notification_list
+
+    return render(
+        request,
+        "core/role_home.html",
+        {
+            "role": Role(role),
+            "latest_notifications": notification_list(user=request.user)[:5],
+        },
+    )
+
+
+@login_required
+def welcome(request):
+    """The page for a user who holds no role yet."""
+    if request.user.primary_role:
+        return redirect("core:home")
+    return render(request, "core/welcome.html")
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    healthy, results = health.run_checks()
+    return JsonResponse({"status": "ok" if healthy else "error", "checks": results}, status=200 if healthy else 503)
+
+
+def error_403(request, exception=None):
+    return render(request, "403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "500.html", status=500)

@@ -1,0 +1,30 @@
+"""The composition root: every app's URLs meet here."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from portal.accounts.admin_site import require_second_factor_for_admin
+from portal.core import views as core_views
+
+admin.site.site_header = _("Partnerzone back office")
+admin.site.site_title = _("Partnerzone")
+require_second_factor_for_admin(admin.site)
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("portal.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("notifications/", include("portal.notifications.urls")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("api/v1/", include("portal.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("portal.core.urls")),
+]
+
+handler403 = "portal.core.views.error_403"
+handler404 = "portal.core.views.error_404"
+handler500 = "portal.core.views.error_500"

@@ -1,0 +1,67 @@
+"""The role cast and login helpers every test can use.
+
+The cast mirrors the demo: two firms with brokers, a firm manager, clients, a partner,
+a merchant, back-office staff, a superuser and an outsider with no role at all, so that
+cross-tenant denial is a one-liner on every view and endpoint.
+"""
+
+from types import SimpleNamespace
+
+import pytest
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from portal.accounts.models import Organisation
+from portal.accounts.roles import Role
+
+from .factories import OrganisationFactory, UserFactory
+
+
+def otp_device_for(user) -> TOTPDevice:
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+    return device
+
+
+def login(client, user, *, verified: bool = True):
+    """Log `user` in on the test client; `verified` also completes the second factor."""
+    client.force_login(user)
+    if verified:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device_for(user).persistent_id
+        session.save()
+    return client
+
+
+@pytest.fixture
+def cast(db):
+    alpha = OrganisationFactory(name="Alpha Invest")
+    beta = OrganisationFactory(name="Beta Capital")
+    partner_org = OrganisationFactory(name="Gamma Partners", kind=Organisation.Kind.PARTNER)
+    shop = OrganisationFactory(name="Delta Shop", kind=Organisation.Kind.MERCHANT)
+    return SimpleNamespace(
+        alpha=alpha,
+        beta=beta,
+        admin=UserFactory(email="admin@example.com", is_staff=True, is_superuser=True, roles=[Role.BACKOFFICE]),
+        backoffice=UserFactory(email="backoffice@example.com", is_staff=True, roles=[Role.BACKOFFICE]),
+        manager=UserFactory(email="manager@example.com", organisation=alpha, roles=[Role.FIRM_MANAGER]),
+        broker1=UserFactory(email="broker1@example.com", organisation=alpha, roles=[Role.INTERMEDIARY]),
+        broker2=UserFactory(email="broker2@example.com", organisation=alpha, roles=[Role.INTERMEDIARY]),
+        broker3=UserFactory(email="broker3@example.com", organisation=beta, roles=[Role.INTERMEDIARY]),
+        client1=UserFactory(email="client1@example.com", phone="+4915112345001", roles=[Role.CLIENT]),
+        client2=UserFactory(email="client2@example.com", phone="+4915112345002", roles=[Role.CLIENT]),
+        client3=UserFactory(email="client3@example.com", phone="+4915112345003", roles=[Role.CLIENT]),
+        partner=UserFactory(email="partner@example.com", organisation=partner_org, roles=[Role.PARTNER_AGENT]),
+        merchant=UserFactory(email="merchant@example.com", organisation=shop, roles=[Role.MERCHANT]),
+        outsider=UserFactory(email="outsider@example.com"),
+    )
+
+
+@pytest.fixture
+def login_as(client):
+    """`login_as(user)` returns the test client logged in as that user with a verified second factor."""
+
+    def _login(user, *, verified: bool = True):
+        client.logout()
+        return login(client, user, verified=verified)
+
+    return _login
