@@ -17,7 +17,7 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-_DEV_SECRET = "partnerzone-insecure-development-key-change-me-0123456789"
+_DEV_SECRET = "partnerzone-insecure-development-key-change-me-0123456789"  # noqa: S105 (refused below unless DEBUG)
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET and not env.bool("PORTAL_ALLOW_DEV_SECRET", default=False):
     raise ImproperlyConfigured("Set SECRET_KEY when DEBUG is off.")
