@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "portal.notifications",
     "portal.core",
     "portal.api",
+    "clients",
+    "intermediaries",
 ]
 
 MIDDLEWARE = [
@@ -191,16 +193,26 @@ TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 # Only for tests and staging: sends the real twilio client to another base URL.
 TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")
 TWILIO_TIMEOUT = env.float("TWILIO_TIMEOUT", default=10.0)
-PORTAL_EMAIL_TRANSPORT = "smtp" if EMAIL_URL else "dev"
-PORTAL_SMS_TRANSPORT = "twilio" if TWILIO_ACCOUNT_SID else "dev"
+PORTAL_EMAIL_TRANSPORT = env.str("PORTAL_EMAIL_TRANSPORT", default="smtp" if EMAIL_URL else "dev")
+PORTAL_SMS_TRANSPORT = env.str("PORTAL_SMS_TRANSPORT", default="twilio" if TWILIO_ACCOUNT_SID else "dev")
 # The dev outbox page shows every message sent through the dev transports.
 PORTAL_DEV_OUTBOX = env.bool("PORTAL_DEV_OUTBOX", default=DEBUG)
-PORTAL_OUTBOX_MAX_ATTEMPTS = 8
+# Delivery that certainly did not reach the provider is retried after 30 s, 60 s, 120 s … (at most
+# an hour apart) until the last attempt; a row left "sending" for 5 minutes is taken back by the sweep.
+PORTAL_OUTBOX_MAX_ATTEMPTS = env.int("PORTAL_OUTBOX_MAX_ATTEMPTS", default=8)
+PORTAL_OUTBOX_RETRY_BASE_SECONDS = env.int("PORTAL_OUTBOX_RETRY_BASE_SECONDS", default=30)
+PORTAL_OUTBOX_RETRY_MAX_SECONDS = 3600
+PORTAL_OUTBOX_STUCK_SECONDS = 300
+PORTAL_OUTBOX_SWEEP_BATCH = 100
+# After a failed publish, requests leave delivery to the sweep for this long instead of waiting again.
+PORTAL_OUTBOX_PUBLISH_PAUSE = 10
+# Links in e-mails are absolute: the address users reach the portal at.
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("ru", _("Russian"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [env.path("PORTAL_LOCALE_DIR", default=BASE_DIR / "locale")]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Berlin")
 USE_I18N = True
 USE_TZ = True
@@ -244,6 +256,8 @@ SECURE_HSTS_PRELOAD = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many reverse proxies in front of the app may be believed about the client's address.
+PORTAL_TRUSTED_PROXY_HOPS = env.int("PORTAL_TRUSTED_PROXY_HOPS", default=0)
 X_FRAME_OPTIONS = "DENY"
 PORTAL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

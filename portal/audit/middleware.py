@@ -10,7 +10,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 def client_ip(request) -> str | None:
     """The caller's address; X-Forwarded-For is trusted only for the configured proxy hops."""
-    hops = getattr(settings, "PORTAL_TRUSTED_PROXY_HOPS", 0)
+    hops = settings.PORTAL_TRUSTED_PROXY_HOPS
     candidate = request.META.get("REMOTE_ADDR", "")
     if hops:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]

@@ -1,0 +1,31 @@
+from django.http import Http404
+
+from . import permissions
+from .models import Client
+
+
+def client_list(*, actor):
+    """Every client the actor may see."""
+    return permissions.restrict(Client.objects.all(), actor)
+
+
+def access_client(*, actor, client_id) -> Client:
+    """The client, if the actor may see it; otherwise it does not exist for them (404)."""
+    try:
+        return client_list(actor=actor).select_related("advisor", "advisor__organisation").get(pk=client_id)
+    except (Client.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def client_shares(*, client):
+    """The brokers a client is shared with (besides its advisor)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            clientuserobjectpermission__content_object=client,
+            clientuserobjectpermission__permission__codename=permissions.VIEW_CLIENT,
+        )
+        .order_by("email")
+    )

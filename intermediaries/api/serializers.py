@@ -1,0 +1,143 @@
+from rest_framework import serializers
+
+from clients.models import Client
+from intermediaries.models import Portfolio, Transaction
+
+
+class ClientSerializer(serializers.ModelSerializer):
+    advisor = serializers.EmailField(source="advisor.email", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Client
+        fields = ["id", "number", "first_name", "last_name", "status", "assets", "assets_currency", "advisor"]
+
+
+class ClientDetailSerializer(ClientSerializer):
+    class Meta(ClientSerializer.Meta):
+        fields = [
+            *ClientSerializer.Meta.fields,
+            "email",
+            "phone",
+            "street",
+            "postcode",
+            "city",
+            "country",
+            "birth_date",
+        ]
+
+
+class PortfolioSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Portfolio
+        fields = ["id", "number", "name", "currency", "opened_on", "status", "market_value", "valued_on"]
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    portfolio = serializers.CharField(source="portfolio.number")
+    isin = serializers.CharField(source="instrument.isin", allow_null=True, default=None)
+    instrument = serializers.CharField(source="instrument.name", allow_null=True, default=None)
+
+    class Meta:
+        model = Transaction
+        fields = [
+            "id",
+            "external_id",
+            "portfolio",
+            "type",
+            "trade_date",
+            "isin",
+            "instrument",
+            "quantity",
+            "price",
+            "amount",
+            "currency",
+        ]
+
+
+class PositionSerializer(serializers.Serializer):
+    portfolio = serializers.CharField(source="portfolio.number")
+    isin = serializers.CharField(source="instrument.isin")
+    instrument = serializers.CharField(source="instrument.name")
+    asset_class = serializers.CharField(source="instrument.asset_class")
+    quantity = serializers.DecimalField(max_digits=24, decimal_places=8)
+    price = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True)
+    price_date = serializers.DateField(allow_null=True)
+    price_stale = serializers.BooleanField(source="stale")
+    currency = serializers.CharField(source="portfolio.currency")
+    market_value = serializers.DecimalField(max_digits=20, decimal_places=2)
+    cost = serializers.DecimalField(max_digits=20, decimal_places=2)
+    unrealised_gain = serializers.DecimalField(source="unrealised", max_digits=20, decimal_places=2)
+    weight = serializers.DecimalField(max_digits=12, decimal_places=8)
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=2)
+    cumulative_return = serializers.DecimalField(max_digits=24, decimal_places=10)
+    daily_return = serializers.DecimalField(max_digits=24, decimal_places=10, required=False)
+
+
+class PeriodSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    twr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+    mwr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+
+
+class PerformanceSerializer(serializers.Serializer):
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+    currency = serializers.CharField(default="EUR")
+    twr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+    mwr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+    flags = serializers.ListField(child=serializers.CharField())
+    periods = PeriodSerializer(many=True)
+    series = SeriesPointSerializer(many=True)
+
+
+class PerformanceQuerySerializer(serializers.Serializer):
+    # "from" is a Python keyword: the field is renamed in to_internal_value.
+    to = serializers.DateField(required=False)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        raw = data.get("from")
+        if raw:
+            values["from"] = serializers.DateField().run_validation(raw)
+        if values.get("from") and values.get("to") and values["from"] > values["to"]:
+            raise serializers.ValidationError({"from": "The start must not be after the end."})
+        return values
+
+
+class PositionQuerySerializer(serializers.Serializer):
+    date = serializers.DateField(required=False)
+
+
+class DashboardTransactionSerializer(TransactionSerializer):
+    client_id = serializers.IntegerField(source="portfolio.client_id")
+
+    class Meta(TransactionSerializer.Meta):
+        fields = [*TransactionSerializer.Meta.fields, "client_id"]
+
+
+class AllocationSerializer(serializers.Serializer):
+    asset_class = serializers.CharField()
+    value = serializers.DecimalField(max_digits=20, decimal_places=2)
+    weight = serializers.DecimalField(max_digits=12, decimal_places=8)
+
+
+class DashboardSerializer(serializers.Serializer):
+    period = serializers.CharField()
+    as_of = serializers.DateField(allow_null=True)
+    currency = serializers.CharField(default="EUR")
+    aum = serializers.DecimalField(max_digits=20, decimal_places=2)
+    aum_change = serializers.DecimalField(max_digits=20, decimal_places=2)
+    twr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+    clients_total = serializers.IntegerField()
+    clients_active = serializers.IntegerField()
+    net_inflows_month = serializers.DecimalField(max_digits=20, decimal_places=2)
+    latest_transactions = DashboardTransactionSerializer(many=True)
+    top_clients = ClientSerializer(many=True)
+    allocation = AllocationSerializer(many=True)
+    chart = SeriesPointSerializer(many=True)

@@ -1,0 +1,125 @@
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clients.selectors import access_client, client_list
+from intermediaries import selectors
+from intermediaries.filters import ClientFilter, TransactionFilter
+from intermediaries.models import Valuation
+from portal.accounts.roles import Role
+
+from . import serializers
+
+
+class IsBroker(IsAuthenticated):
+    """Brokers and firm managers; everything else is decided by the client policy in the selectors."""
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_role(Role.INTERMEDIARY, Role.FIRM_MANAGER)
+
+
+class ClientListView(generics.ListAPIView):
+    """Clients the caller may see, searchable and filterable as on the client list page."""
+
+    permission_classes = [IsBroker]
+    serializer_class = serializers.ClientSerializer
+    filterset_class = ClientFilter
+
+    def get_queryset(self):
+        return client_list(actor=self.request.user).select_related("advisor").order_by("last_name", "first_name", "pk")
+
+    def filter_queryset(self, queryset):
+        filterset = ClientFilter(self.request.query_params, queryset=queryset, actor=self.request.user)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return filterset.qs
+
+
+class ClientDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsBroker]
+    serializer_class = serializers.ClientDetailSerializer
+
+    def get_object(self):
+        return access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
+
+
+class ClientPortfolioListView(generics.ListAPIView):
+    permission_classes = [IsBroker]
+    serializer_class = serializers.PortfolioSerializer
+
+    def get_queryset(self):
+        client = access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
+        return selectors.portfolio_list(actor=self.request.user, client_id=client.pk).order_by("number")
+
+
+class ClientTransactionListView(generics.ListAPIView):
+    permission_classes = [IsBroker]
+    serializer_class = serializers.TransactionSerializer
+    filterset_class = TransactionFilter
+
+    def get_queryset(self):
+        client = access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
+        return selectors.transaction_list(actor=self.request.user, client_id=client.pk).order_by("-trade_date", "-id")
+
+
+class ClientPositionListView(APIView):
+    permission_classes = [IsBroker]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Positions on this day (default: latest)")],
+        responses=serializers.PositionSerializer(many=True),
+        operation_id="clients_positions_list",
+    )
+    def get(self, request, client_id):
+        query = serializers.PositionQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        positions = selectors.position_list(
+            actor=request.user, client_id=client_id, on=query.validated_data.get("date")
+        )
+        return Response(serializers.PositionSerializer(positions, many=True).data)
+
+
+class ClientPerformanceView(APIView):
+    permission_classes = [IsBroker]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: inception)"),
+            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: latest valuation)"),
+        ],
+        responses=serializers.PerformanceSerializer,
+        operation_id="clients_performance_retrieve",
+    )
+    def get(self, request, client_id):
+        query = serializers.PerformanceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = selectors.client_performance(
+            actor=request.user,
+            client_id=client_id,
+            start=query.validated_data.get("from"),
+            end=query.validated_data.get("to"),
+        )
+        data["flags"] = [str(label) for value, label in Valuation.Flag.choices if data["flags"] & value]
+        return Response(serializers.PerformanceSerializer(data).data)
+
+
+class DashboardView(APIView):
+    permission_classes = [IsBroker]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=selectors.PERIODS)],
+        responses=serializers.DashboardSerializer,
+        operation_id="dashboard_retrieve",
+    )
+    def get(self, request):
+        period = request.query_params.get("period", "YTD")
+        if period not in selectors.PERIODS:
+            raise ValidationError(
+                {"period": _("Choose one of %(periods)s.") % {"periods": ", ".join(selectors.PERIODS)}}
+            )
+        return Response(serializers.DashboardSerializer(selectors.dashboard(actor=request.user, period=period)).data)

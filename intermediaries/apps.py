@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntermediariesConfig(AppConfig):
+    name = "intermediaries"
+    verbose_name = _("Intermediaries")
+
+    def ready(self):
+        from portal.accounts.roles import Role
+        from portal.core.navigation import NavItem, register, register_role_home
+
+        brokers = frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER})
+        register(
+            NavItem(label=_("Dashboard"), url_name="intermediaries:dashboard", roles=brokers, order=1),
+            NavItem(label=_("Clients"), url_name="intermediaries:client-list", roles=brokers, order=10),
+            NavItem(label=_("Team"), url_name="intermediaries:team", roles=frozenset({Role.FIRM_MANAGER}), order=11),
+        )
+        register_role_home(Role.INTERMEDIARY, "intermediaries:dashboard")
+        register_role_home(Role.FIRM_MANAGER, "intermediaries:dashboard")

@@ -1,0 +1,265 @@
+"""Reads for the broker workspace, always through the client policy of `clients.permissions`.
+
+Every figure comes from precomputed tables (Valuation, Holding, Allocation, BookValuation):
+no page replays transactions.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, Sum
+from django.http import Http404
+
+from clients.models import Client
+from clients.selectors import access_client, client_list
+from portal.accounts.roles import Role
+
+from . import performance
+from .models import Allocation, BookValuation, Holding, Portfolio, Price, Transaction, Valuation
+
+ZERO = Decimal("0")
+PERIODS = ["1M", "MTD", "YTD", "1Y", "3Y", "MAX"]
+
+
+def book_scope(actor) -> dict | None:
+    """Which precomputed book series belongs to the actor: their own, or their firm's for a manager."""
+    if actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id:
+        return {"firm_id": actor.organisation_id}
+    if actor.has_role(Role.INTERMEDIARY):
+        return {"advisor_id": actor.pk}
+    return None
+
+
+def portfolio_list(*, actor, client_id=None):
+    portfolios = Portfolio.objects.filter(client__in=client_list(actor=actor))
+    if client_id is not None:
+        portfolios = portfolios.filter(client_id=client_id)
+    return portfolios
+
+
+def transaction_list(*, actor, client_id=None):
+    transactions = Transaction.objects.filter(portfolio__client__in=client_list(actor=actor))
+    if client_id is not None:
+        transactions = transactions.filter(portfolio__client_id=client_id)
+    return transactions.select_related("portfolio", "instrument")
+
+
+@dataclass
+class Position:
+    portfolio: Portfolio
+    instrument: object
+    quantity: Decimal
+    cost: Decimal
+    price: Decimal | None
+    price_date: date | None
+    market_value: Decimal
+    weight: Decimal
+    stale: bool
+
+    @property
+    def unrealised(self) -> Decimal:
+        return self.market_value - self.cost
+
+    @property
+    def unrealised_pct(self) -> Decimal | None:
+        return (self.market_value / self.cost - 1) if self.cost else None
+
+
+def position_list(*, actor, client_id, on: date | None = None) -> list[Position]:
+    """Positions of a client's portfolios on a day, valued at that day's (or the last known) close."""
+    client = access_client(actor=actor, client_id=client_id)
+    portfolios = {p.pk: p for p in Portfolio.objects.filter(client=client)}
+    if on is None:
+        on = max((p.valued_on for p in portfolios.values() if p.valued_on), default=date.today())
+    holdings = list(
+        Holding.objects.filter(portfolio_id__in=portfolios, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=on))
+        .exclude(quantity=0)
+        .select_related("instrument")
+    )
+    instrument_ids = {h.instrument_id for h in holdings}
+    # Last close on or before the day, per instrument: one query (latest row per instrument).
+    closes: dict[int, tuple[date, Decimal]] = {}
+    if instrument_ids:
+        for instrument_id, day, close in (
+            Price.objects.filter(instrument_id__in=instrument_ids, date__lte=on, date__gte=on - timedelta(days=31))
+            .order_by("instrument_id", "-date")
+            .values_list("instrument_id", "date", "close")
+        ):
+            closes.setdefault(instrument_id, (day, close))
+    fx = performance_fx_for({h.instrument.currency for h in holdings} | {p.currency for p in portfolios.values()}, on)
+    positions = []
+    for h in holdings:
+        portfolio = portfolios[h.portfolio_id]
+        price_date, close = closes.get(h.instrument_id, (None, None))
+        value = ZERO
+        if close is not None:
+            value = performance.convert(h.quantity * close, h.instrument.currency, portfolio.currency, on, fx)
+        positions.append(
+            Position(
+                portfolio=portfolio,
+                instrument=h.instrument,
+                quantity=h.quantity,
+                cost=h.cost,
+                price=close,
+                price_date=price_date,
+                market_value=value,
+                weight=ZERO,
+                stale=price_date != on,
+            )
+        )
+    totals: dict[int, Decimal] = {}
+    for v in Valuation.objects.filter(portfolio_id__in=portfolios, date__lte=on).order_by("portfolio_id", "-date"):
+        totals.setdefault(v.portfolio_id, v.market_value)
+    for position in positions:
+        total = totals.get(position.portfolio.pk) or ZERO
+        position.weight = position.market_value / total if total else ZERO
+    positions.sort(key=lambda p: (p.portfolio.number, -p.market_value))
+    return positions
+
+
+def performance_fx_for(currencies: set[str], on: date):
+    from .valuation import _fx_series
+
+    return _fx_series(currencies, on)
+
+
+def client_performance(*, actor, client_id, start: date | None = None, end: date | None = None) -> dict:
+    """TWR, MWR and the daily series of a client's whole holdings (EUR) over a range."""
+    client = access_client(actor=actor, client_id=client_id)
+    from .valuation import client_series
+
+    series = client_series(client_id=client.pk)
+    return performance_summary(
+        series, start=start, end=end, flags=client_flags(client_id=client.pk, start=start, end=end)
+    )
+
+
+def client_flags(*, client_id, start=None, end=None) -> int:
+    rows = Valuation.objects.filter(portfolio__client_id=client_id, flags__gt=0)
+    if start:
+        rows = rows.filter(date__gte=start)
+    if end:
+        rows = rows.filter(date__lte=end)
+    flags = 0
+    for value in rows.values_list("flags", flat=True).distinct():
+        flags |= value
+    return flags
+
+
+def performance_summary(series, *, start=None, end=None, flags: int = 0) -> dict:
+    if not series:
+        return {"start": start, "end": end, "twr": None, "mwr": None, "series": [], "flags": flags, "periods": []}
+    inception, last = series[0].date, series[-1].date
+    start = max(start or inception, inception)
+    end = min(end or last, last)
+    window = [d for d in series if start <= d.date <= end]
+    base = performance.index_before(series, start)
+    periods = []
+    for code in PERIODS:
+        p_start, p_end = performance.period_bounds(code, last, inception)
+        periods.append(
+            {
+                "code": code,
+                "start": p_start,
+                "end": p_end,
+                "twr": performance.twr(series, p_start, p_end),
+                "mwr": performance.mwr(series, p_start, p_end),
+            }
+        )
+    return {
+        "start": start,
+        "end": end,
+        "twr": performance.twr(series, start, end),
+        "mwr": performance.mwr(series, start, end),
+        "series": [
+            {
+                "date": d.date,
+                "value": d.market_value,
+                "cumulative_return": d.twr_index / base - 1,
+                "daily_return": d.daily_return,
+            }
+            for d in window
+        ],
+        "flags": flags,
+        "periods": periods,
+    }
+
+
+def dashboard(*, actor, period: str = "YTD") -> dict:
+    """The broker's (or firm manager's) dashboard figures; a bounded number of queries for any book size."""
+    scope = book_scope(actor)
+    if scope is None:
+        raise Http404
+    if period not in PERIODS:
+        period = "YTD"
+    book = list(BookValuation.objects.filter(**scope).order_by("date"))
+    clients = client_list(actor=actor)
+    counts = clients.aggregate(total=Count("pk"), active=Count("pk", filter=Q(status=Client.Status.ACTIVE)))
+    figures = {
+        "period": period,
+        "aum": ZERO,
+        "aum_change": ZERO,
+        "twr": None,
+        "as_of": None,
+        "clients_total": counts["total"],
+        "clients_active": counts["active"],
+        "net_inflows_month": ZERO,
+        "chart": [],
+    }
+    if book:
+        last = book[-1]
+        start, _ = performance.period_bounds(period, last.date, book[0].date)
+        before = [b for b in book if b.date < start]
+        start_value = before[-1].market_value if before else ZERO
+        month_start = last.date.replace(day=1)
+        base = before[-1].twr_index if before else Decimal(1)
+        figures.update(
+            aum=last.market_value,
+            as_of=last.date,
+            aum_change=last.market_value - start_value,
+            twr=last.twr_index / base - 1,
+            net_inflows_month=sum((b.inflow - b.outflow for b in book if b.date >= month_start), ZERO),
+            chart=[
+                {"date": b.date, "value": b.market_value, "cumulative_return": b.twr_index / base - 1}
+                for b in book
+                if b.date >= start
+            ],
+        )
+    figures["latest_transactions"] = list(
+        Transaction.objects.filter(portfolio__client__in=clients)
+        .select_related("portfolio__client", "instrument")
+        .order_by("-trade_date", "-id")[:10]
+    )
+    figures["top_clients"] = list(clients.order_by("-assets", "pk")[:5])
+    allocation = (
+        Allocation.objects.filter(portfolio__client__in=clients)
+        .values("asset_class")
+        .annotate(value=Sum("market_value_eur"))
+        .order_by("-value")
+    )
+    total = sum((a["value"] for a in allocation), ZERO)
+    figures["allocation"] = [
+        {"asset_class": a["asset_class"], "value": a["value"], "weight": a["value"] / total if total else ZERO}
+        for a in allocation
+    ]
+    return figures
+
+
+def broker_breakdown(*, actor) -> list[dict]:
+    """For a firm manager: each broker of the firm with clients and assets."""
+    if not (actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id):
+        raise Http404
+    from django.contrib.auth import get_user_model
+
+    return list(
+        get_user_model()
+        .objects.filter(organisation_id=actor.organisation_id, groups__name=Role.INTERMEDIARY)
+        .annotate(
+            clients_total=Count("advised_clients"),
+            clients_active=Count("advised_clients", filter=Q(advised_clients__status=Client.Status.ACTIVE)),
+            assets=Sum("advised_clients__assets"),
+        )
+        .order_by("last_name", "first_name")
+    )

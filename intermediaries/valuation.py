@@ -1,0 +1,260 @@
+"""Precomputed valuations: load a portfolio's bookings, replay them, store the daily figures.
+
+Pages never replay transactions; they read `Valuation`, `Holding` and `BookValuation`, which
+these functions (run by Celery after each import and each new price day) keep current.
+"""
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+
+from clients.models import Client
+
+from . import performance
+from .models import Allocation, BookValuation, FxRate, Holding, Instrument, Portfolio, Price, Transaction, Valuation
+
+ZERO = Decimal("0")
+CENT = Decimal("0.01")
+RETURN_PLACES = Decimal("0.000000000001")
+
+
+def _fx_series(currencies: set[str], until: date) -> dict[str, list[tuple[date, Decimal]]]:
+    series: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    wanted = currencies - {"EUR"}
+    if wanted:
+        rows = FxRate.objects.filter(currency__in=wanted, date__lte=until).order_by("currency", "date")
+        for currency, day, rate in rows.values_list("currency", "date", "rate"):
+            series[currency].append((day, rate))
+    return dict(series)
+
+
+def _to_eur(amount: Decimal, currency: str, day: date, fx) -> Decimal:
+    if currency == "EUR" or not amount:
+        return amount
+    return amount / performance.rate_on(fx, currency, day)
+
+
+def _last_on_or_before(series: list[tuple[date, Decimal]], day: date) -> Decimal | None:
+    i = bisect_right(series, (day, Decimal("Infinity")))
+    return series[i - 1][1] if i else None
+
+
+def _allocation(*, spans, cash, day, prices, instrument_class, instrument_currency, fx, portfolio_currency):
+    """Latest value per asset class in EUR: open holdings at the last known price, plus cash."""
+    values: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for span in spans:
+        if span.valid_to is not None or not span.quantity:
+            continue
+        close = _last_on_or_before(prices.get(span.instrument_id, []), day) or ZERO
+        currency = instrument_currency[span.instrument_id]
+        values[instrument_class[span.instrument_id]] += _to_eur(span.quantity * close, currency, day, fx)
+    if cash:
+        values["cash"] += _to_eur(cash, portfolio_currency, day, fx)
+    return {k: v.quantize(CENT) for k, v in values.items() if v.quantize(CENT)}
+
+
+def portfolio_revalue(*, portfolio_id: int, until: date | None = None) -> int:
+    """Replay one portfolio from its first booking and store every day's figures. Returns days stored."""
+    until = until or timezone.localdate() - timedelta(days=1)
+    portfolio = Portfolio.objects.get(pk=portfolio_id)
+    bookings = [
+        performance.Txn(
+            id=t.id,
+            type=t.type,
+            trade_date=t.trade_date,
+            instrument_id=t.instrument_id,
+            quantity=t.quantity,
+            price=t.price,
+            amount=t.amount,
+            currency=t.currency,
+        )
+        for t in Transaction.objects.filter(portfolio_id=portfolio_id, trade_date__lte=until).order_by(
+            "trade_date", "id"
+        )
+    ]
+    instrument_ids = {b.instrument_id for b in bookings if b.instrument_id}
+    instruments = Instrument.objects.filter(pk__in=instrument_ids).values_list("id", "currency", "asset_class")
+    instrument_currency = {i: c for i, c, _ in instruments}
+    instrument_class = {i: a for i, _, a in instruments}
+    prices: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
+    if bookings:
+        rows = Price.objects.filter(instrument_id__in=instrument_ids, date__lte=until).order_by("instrument_id", "date")
+        for instrument_id, day, close in rows.values_list("instrument_id", "date", "close"):
+            prices[instrument_id].append((day, close))
+    currencies = {portfolio.currency, *instrument_currency.values(), *(b.currency for b in bookings)}
+    fx = _fx_series(currencies, until)
+    history = (
+        performance.value_portfolio(
+            currency=portfolio.currency,
+            transactions=bookings,
+            prices=dict(prices),
+            instrument_currency=instrument_currency,
+            fx=fx,
+            until=until,
+        )
+        if bookings
+        else None
+    )
+    days = history.days if history else []
+    spans = history.holdings if history else []
+    valuations = []
+    for day in days:
+        to_eur = (
+            Decimal(1) if portfolio.currency == "EUR" else 1 / performance.rate_on(fx, portfolio.currency, day.date)
+        )
+        valuations.append(
+            Valuation(
+                portfolio_id=portfolio_id,
+                date=day.date,
+                market_value=day.market_value.quantize(CENT),
+                cash=day.cash.quantize(CENT),
+                inflow=day.inflow.quantize(CENT),
+                outflow=day.outflow.quantize(CENT),
+                daily_return=day.daily_return.quantize(RETURN_PLACES),
+                twr_index=day.twr_index.quantize(RETURN_PLACES),
+                flags=day.flags,
+                market_value_eur=(day.market_value * to_eur).quantize(CENT),
+                inflow_eur=(day.inflow * to_eur).quantize(CENT),
+                outflow_eur=(day.outflow * to_eur).quantize(CENT),
+            )
+        )
+    holdings = [
+        Holding(
+            portfolio_id=portfolio_id,
+            instrument_id=span.instrument_id,
+            valid_from=span.valid_from,
+            valid_to=span.valid_to,
+            quantity=span.quantity,
+            cost=span.cost.quantize(CENT),
+        )
+        for span in spans
+    ]
+    allocation = (
+        _allocation(
+            spans=spans,
+            cash=days[-1].cash,
+            day=days[-1].date,
+            prices=prices,
+            instrument_class=instrument_class,
+            instrument_currency=instrument_currency,
+            fx=fx,
+            portfolio_currency=portfolio.currency,
+        )
+        if days
+        else {}
+    )
+    with transaction.atomic():
+        Valuation.objects.filter(portfolio_id=portfolio_id).delete()
+        Holding.objects.filter(portfolio_id=portfolio_id).delete()
+        Allocation.objects.filter(portfolio_id=portfolio_id).delete()
+        Valuation.objects.bulk_create(valuations, batch_size=2000)
+        Holding.objects.bulk_create(holdings, batch_size=2000)
+        Allocation.objects.bulk_create(
+            [Allocation(portfolio_id=portfolio_id, asset_class=k, market_value_eur=v) for k, v in allocation.items()]
+        )
+        last = valuations[-1] if valuations else None
+        Portfolio.objects.filter(pk=portfolio_id).update(
+            market_value=last.market_value if last else ZERO, valued_on=last.date if last else None
+        )
+    return len(valuations)
+
+
+def client_assets_refresh(*, client_ids) -> None:
+    """Keep each client's total assets (EUR, latest valuation of each portfolio) for lists and sorting."""
+    latest = (
+        Valuation.objects.filter(portfolio__client_id__in=client_ids)
+        .values("portfolio_id")
+        .annotate(last=Max("date"))
+        .values_list("portfolio_id", "last")
+    )
+    pairs = list(latest)
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    if pairs:
+        from django.db.models import Q
+
+        condition = Q()
+        for portfolio_id, last in pairs:
+            condition |= Q(portfolio_id=portfolio_id, date=last)
+        for client_id, value in Valuation.objects.filter(condition).values_list(
+            "portfolio__client_id", "market_value_eur"
+        ):
+            totals[client_id] += value
+    clients = list(Client.objects.filter(pk__in=client_ids))
+    for client in clients:
+        client.assets = totals[client.pk]
+        client.assets_currency = "EUR"
+    Client.objects.bulk_update(clients, ["assets", "assets_currency"], batch_size=2000)
+
+
+def book_revalue(*, advisor_id: int | None = None, firm_id: int | None = None) -> int:
+    """Chain-link a broker's (or a firm's) whole book from the stored portfolio valuations, in EUR."""
+    scope = (
+        {"portfolio__client__advisor_id": advisor_id}
+        if advisor_id
+        else {"portfolio__client__advisor__organisation_id": firm_id}
+    )
+    rows = (
+        Valuation.objects.filter(**scope)
+        .values("date")
+        .annotate(value=Sum("market_value_eur"), inflow=Sum("inflow_eur"), outflow=Sum("outflow_eur"))
+        .order_by("date")
+    )
+    series = performance.chain_link(
+        [(r["date"], r["value"] or ZERO, r["inflow"] or ZERO, r["outflow"] or ZERO) for r in rows]
+    )
+    key = {"advisor_id": advisor_id} if advisor_id else {"firm_id": firm_id}
+    with transaction.atomic():
+        BookValuation.objects.filter(**key).delete()
+        BookValuation.objects.bulk_create(
+            [
+                BookValuation(
+                    **key,
+                    date=day.date,
+                    market_value=day.market_value.quantize(CENT),
+                    inflow=day.inflow.quantize(CENT),
+                    outflow=day.outflow.quantize(CENT),
+                    daily_return=day.daily_return.quantize(RETURN_PLACES),
+                    twr_index=day.twr_index.quantize(RETURN_PLACES),
+                )
+                for day in series
+            ],
+            batch_size=2000,
+        )
+    return len(series)
+
+
+def client_series(*, client_id: int, portfolio_id: int | None = None):
+    """A client's (or one portfolio's) daily series in EUR, chain-linked from stored valuations."""
+    rows = Valuation.objects.filter(portfolio__client_id=client_id)
+    if portfolio_id:
+        rows = rows.filter(portfolio_id=portfolio_id)
+    rows = (
+        rows.values("date")
+        .annotate(value=Sum("market_value_eur"), inflow=Sum("inflow_eur"), outflow=Sum("outflow_eur"))
+        .order_by("date")
+    )
+    return performance.chain_link([(r["date"], r["value"], r["inflow"], r["outflow"]) for r in rows])
+
+
+def revalue_and_roll_up(*, portfolio_ids) -> int:
+    """Revalue portfolios, then refresh their clients' assets and the affected books."""
+    days = 0
+    for portfolio_id in portfolio_ids:
+        days += portfolio_revalue(portfolio_id=portfolio_id)
+    client_ids = set(Portfolio.objects.filter(pk__in=portfolio_ids).values_list("client_id", flat=True))
+    client_assets_refresh(client_ids=client_ids)
+    advisors = Client.objects.filter(pk__in=client_ids, advisor__isnull=False).values_list(
+        "advisor_id", "advisor__organisation_id"
+    )
+    advisor_ids = {a for a, _ in advisors}
+    firm_ids = {f for _, f in advisors if f}
+    for advisor_id in advisor_ids:
+        book_revalue(advisor_id=advisor_id)
+    for firm_id in firm_ids:
+        book_revalue(firm_id=firm_id)
+    return days

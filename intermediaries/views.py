@@ -1,0 +1,243 @@
+import csv
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clients import services as client_services
+from clients.permissions import can_manage_shares
+from clients.selectors import access_client, client_list, client_shares
+from portal.accounts.roles import Role
+from portal.core.decorators import role_required
+
+from . import selectors
+from .filters import ClientFilter, TransactionFilter
+from .forms import ShareForm
+from .models import AssetClass, Valuation
+
+BROKER_ROLES = (Role.INTERMEDIARY, Role.FIRM_MANAGER)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse(
+        (writer.writerow(row) for row in _prepend(header, rows)), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _prepend(first, rest):
+    yield first
+    yield from rest
+
+
+@role_required(*BROKER_ROLES)
+def dashboard(request):
+    period = request.GET.get("period", "YTD")
+    figures = selectors.dashboard(actor=request.user, period=period)
+    for row in figures["allocation"]:
+        row["label"] = AssetClass(row["asset_class"]).label
+    context = {
+        "figures": figures,
+        "periods": selectors.PERIODS,
+        "chart": _line_chart(figures["chart"], _("Cumulative time-weighted return")),
+    }
+    if request.htmx:
+        return render(request, "intermediaries/partials/_dashboard_performance.html", context)
+    return render(request, "intermediaries/dashboard.html", context)
+
+
+@role_required(*BROKER_ROLES)
+def client_list_view(request):
+    clients = client_list(actor=request.user).select_related("advisor")
+    filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
+    rows = filterset.qs if filterset.is_valid() else clients.none()
+    if not request.GET.get("ordering"):
+        rows = rows.order_by("last_name", "first_name", "pk")
+    page = Paginator(rows, 25).get_page(request.GET.get("page"))
+    context = {"filter": filterset, "page": page, "query": request.GET.copy()}
+    context["query"].pop("page", None)
+    template = "intermediaries/partials/_client_rows.html" if request.htmx else "intermediaries/client_list.html"
+    return render(request, template, context)
+
+
+@role_required(*BROKER_ROLES)
+def client_export(request):
+    clients = client_list(actor=request.user).select_related("advisor")
+    filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
+    if not filterset.is_valid():
+        return JsonResponse({"error": {"code": "invalid", "details": filterset.errors}}, status=400)
+    rows = filterset.qs.order_by("last_name", "first_name", "pk")
+    header = [_("Number"), _("First name"), _("Last name"), _("Status"), _("Assets"), _("Currency"), _("Broker")]
+    return _csv_response(
+        "clients.csv",
+        header,
+        (
+            [
+                c.number,
+                c.first_name,
+                c.last_name,
+                c.get_status_display(),
+                c.assets,
+                c.assets_currency,
+                c.advisor.email if c.advisor else "",
+            ]
+            for c in rows.iterator(chunk_size=2000)
+        ),
+    )
+
+
+@role_required(*BROKER_ROLES)
+def client_detail(request, client_id):
+    client = access_client(actor=request.user, client_id=client_id)
+    on = parse_date(request.GET.get("date", "") or "") or None
+    positions = selectors.position_list(actor=request.user, client_id=client.pk, on=on)
+    performance = selectors.client_performance(actor=request.user, client_id=client.pk)
+    flag_texts = [label for value, label in Valuation.Flag.choices if performance["flags"] & value]
+    transactions = selectors.transaction_list(actor=request.user, client_id=client.pk).order_by("-trade_date", "-id")[
+        :10
+    ]
+    return render(
+        request,
+        "intermediaries/client_detail.html",
+        {
+            "client": client,
+            "portfolios": selectors.portfolio_list(actor=request.user, client_id=client.pk),
+            "positions": positions,
+            "performance": performance,
+            "chart": _line_chart(performance["series"], _("Cumulative time-weighted return")),
+            "positions_date": on or (positions[0].price_date if positions else None),
+            "flag_texts": flag_texts,
+            "transactions": transactions,
+            "can_share": can_manage_shares(request.user, client),
+            "shares": client_shares(client=client),
+            "share_form": ShareForm(actor=request.user, client=client)
+            if can_manage_shares(request.user, client)
+            else None,
+        },
+    )
+
+
+@role_required(*BROKER_ROLES)
+def client_performance_data(request, client_id):
+    start = parse_date(request.GET.get("from", "") or "")
+    end = parse_date(request.GET.get("to", "") or "")
+    data = selectors.client_performance(actor=request.user, client_id=client_id, start=start, end=end)
+    return JsonResponse(
+        {
+            "twr": _num(data["twr"]),
+            "mwr": _num(data["mwr"]),
+            "series": [
+                {
+                    "date": p["date"].isoformat(),
+                    "value": _num(p["value"]),
+                    "cumulative_return": _num(p["cumulative_return"]),
+                }
+                for p in data["series"]
+            ],
+        }
+    )
+
+
+def _line_chart(points, label: str) -> dict:
+    """Chart.js input; floats are fine here: they are drawn, never summed."""
+    return {
+        "label": str(label),
+        "percent": True,
+        "labels": [p["date"].isoformat() for p in points],
+        "values": [float(p["cumulative_return"]) for p in points],
+    }
+
+
+def _num(value):
+    return None if value is None else float(value)
+
+
+@role_required(*BROKER_ROLES)
+def transaction_list_view(request, client_id):
+    client = access_client(actor=request.user, client_id=client_id)
+    transactions = selectors.transaction_list(actor=request.user, client_id=client.pk)
+    filterset = TransactionFilter(request.GET, queryset=transactions)
+    rows = (filterset.qs if filterset.is_valid() else transactions.none()).order_by("-trade_date", "-id")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"client": client, "filter": filterset, "page": page, "query": query}
+    template = (
+        "intermediaries/partials/_transaction_rows.html" if request.htmx else "intermediaries/transaction_list.html"
+    )
+    return render(request, template, context)
+
+
+@role_required(*BROKER_ROLES)
+def transaction_export(request, client_id):
+    client = access_client(actor=request.user, client_id=client_id)
+    transactions = selectors.transaction_list(actor=request.user, client_id=client.pk)
+    filterset = TransactionFilter(request.GET, queryset=transactions)
+    if not filterset.is_valid():
+        return JsonResponse({"error": {"code": "invalid", "details": filterset.errors}}, status=400)
+    header = [
+        _("Date"),
+        _("Portfolio"),
+        _("Type"),
+        _("ISIN"),
+        _("Instrument"),
+        _("Quantity"),
+        _("Price"),
+        _("Amount"),
+        _("Currency"),
+    ]
+    rows = filterset.qs.order_by("-trade_date", "-id")
+    return _csv_response(
+        f"transactions-{client.number}.csv",
+        header,
+        (
+            [
+                t.trade_date.isoformat(),
+                t.portfolio.number,
+                t.get_type_display(),
+                t.instrument.isin if t.instrument else "",
+                t.instrument.name if t.instrument else "",
+                t.quantity,
+                t.price,
+                t.amount,
+                t.currency,
+            ]
+            for t in rows.iterator(chunk_size=2000)
+        ),
+    )
+
+
+@require_POST
+@role_required(Role.FIRM_MANAGER)
+def client_share(request, client_id):
+    client = access_client(actor=request.user, client_id=client_id)
+    if not can_manage_shares(request.user, client):
+        raise PermissionDenied
+    form = ShareForm(request.POST, actor=request.user, client=client)
+    if form.is_valid():
+        action = (
+            client_services.client_share if request.POST.get("action") != "revoke" else client_services.client_unshare
+        )
+        try:
+            action(actor=request.user, client=client, broker=form.cleaned_data["broker"])
+        except ValidationError as error:
+            from django.contrib import messages
+
+            messages.error(request, " ".join(error.messages))
+    return redirect("intermediaries:client-detail", client_id=client.pk)
+
+
+@role_required(Role.FIRM_MANAGER)
+def team(request):
+    return render(request, "intermediaries/team.html", {"brokers": selectors.broker_breakdown(actor=request.user)})
