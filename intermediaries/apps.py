@@ -18,3 +18,9 @@ class IntermediariesConfig(AppConfig):
         )
         register_role_home(Role.INTERMEDIARY, "intermediaries:dashboard")
         register_role_home(Role.FIRM_MANAGER, "intermediaries:dashboard")
+
+        from portal.core.demo import DemoStep, register_step
+
+        from .demo import demo_step
+
+        register_step(DemoStep(name="broker workspace: core feed and valuations", run=demo_step, order=20))

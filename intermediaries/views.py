@@ -36,6 +36,11 @@ def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespon
     return response
 
 
+def _plain(number) -> str:
+    """Decimals as a spreadsheet reads them: 20.5, not 20.50000000 or 0E-8."""
+    return format(number.normalize(), "f") if number else "0"
+
+
 def _prepend(first, rest):
     yield first
     yield from rest
@@ -208,8 +213,8 @@ def transaction_export(request, client_id):
                 t.get_type_display(),
                 t.instrument.isin if t.instrument else "",
                 t.instrument.name if t.instrument else "",
-                t.quantity,
-                t.price,
+                _plain(t.quantity),
+                _plain(t.price),
                 t.amount,
                 t.currency,
             ]

@@ -72,7 +72,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+# Only benchmarks set another URL conf (benchmarks.floor_urls adds the floor view).
+ROOT_URLCONF = env.str("PORTAL_URLCONF", default="portal.urls")
 WSGI_APPLICATION = "portal.wsgi.application"
 
 TEMPLATES = [

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts.models import Organisation
 from portal.accounts.roles import Role
+from portal.accounts.services import role_groups_ensure
 
 from .factories import OrganisationFactory, UserFactory
 
@@ -40,6 +41,8 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def cast(db):
+    # Transactional tests flush every table, the role groups of the data migration included.
+    role_groups_ensure()
     alpha = OrganisationFactory(name="Alpha Invest")
     beta = OrganisationFactory(name="Beta Capital")
     partner_org = OrganisationFactory(name="Gamma Partners", kind=Organisation.Kind.PARTNER)

@@ -6,11 +6,15 @@ from portal.accounts.roles import Role
 pytestmark = pytest.mark.django_db
 
 
+def test_brokers_and_managers_land_on_the_broker_dashboard(cast, login_as):
+    for who in ("broker1", "manager"):
+        response = login_as(getattr(cast, who)).get(reverse("core:home"))
+        assert response["Location"] == reverse("intermediaries:dashboard")
+
+
 @pytest.mark.parametrize(
     ("who", "role"),
     [
-        ("broker1", Role.INTERMEDIARY),
-        ("manager", Role.FIRM_MANAGER),
         ("client1", Role.CLIENT),
         ("backoffice", Role.BACKOFFICE),
         ("partner", Role.PARTNER_AGENT),
@@ -67,7 +71,7 @@ def test_back_office_navigation_has_the_audit_trail_and_broker_navigation_does_n
     audit_url = reverse("admin:audit_auditevent_changelist")
     staff_page = login_as(cast.backoffice).get(reverse("core:role-home", kwargs={"role": Role.BACKOFFICE}))
     assert audit_url in staff_page.content.decode()
-    broker_page = login_as(cast.broker1).get(reverse("core:role-home", kwargs={"role": Role.INTERMEDIARY}))
+    broker_page = login_as(cast.broker1).get(reverse("intermediaries:dashboard"))
     assert audit_url not in broker_page.content.decode()
 
 

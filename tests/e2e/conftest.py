@@ -37,3 +37,7 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign In").click()
+
+
+# The broker workspace journeys use the same valued book as the workspace tests.
+from tests.intermediaries.conftest import market, workspace  # noqa: E402, F401

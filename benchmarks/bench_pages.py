@@ -1,0 +1,187 @@
+#!/usr/bin/env python
+"""Load the broker workspace with many brokers' sessions and compare each page with the floor.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerzone_bench \\
+        .venv/bin/python benchmarks/bench_pages.py [--skip-build] [--duration 20] [--connections 50]
+
+1. builds `manage.py demo --scale large` on PostgreSQL (unless --skip-build and data exists),
+2. makes logged-in sessions for 200 different brokers,
+3. serves the portal with gunicorn (2 workers x 4 threads on this 2-core machine),
+4. runs wrk (one thread, 50 connections) against a trivial one-query view (the floor) and
+   against each page, and prints the table for the README.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PORT = 8765
+TARGETS = [
+    # name, path, share of the floor's requests per second required
+    ("floor (one indexed query)", "/bench/floor/", None),
+    ("dashboard", "/broker/", 0.25),
+    ("client list", "/broker/clients/", 0.25),
+    ("client detail", "/broker/clients/{client}/", 0.25),
+    ("API client list", "/api/v1/clients/", 0.40),
+]
+
+
+def env() -> dict:
+    values = dict(os.environ)
+    values.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnerzone_bench")
+    values.update(
+        DEBUG="false",
+        SECRET_KEY="benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        SECURE_SSL_REDIRECT="false",
+        PORTAL_REQUIRE_2FA="false",
+        PORTAL_STATIC_MANIFEST="false",
+        PORTAL_URLCONF="benchmarks.floor_urls",
+        CELERY_TASK_ALWAYS_EAGER="true",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        GUNICORN_ACCESSLOG="",
+        LOG_LEVEL="WARNING",
+    )
+    values.pop("REDIS_URL", None)
+    return values
+
+
+def manage(*args, **kwargs):
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env(), check=True, **kwargs)
+
+
+def ensure_database():
+    url = env()["DATABASE_URL"]
+    name = url.rsplit("/", 1)[-1]
+    subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name], capture_output=True)
+
+
+def build():
+    ensure_database()
+    started = time.monotonic()
+    manage("migrate", "--noinput", "-v0")
+    manage("demo", "--scale", "large")
+    print(f"demo --scale large: {time.monotonic() - started:.0f} s")
+
+
+def sessions_file(count: int) -> Path:
+    script = f"""
+import sys
+from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from clients.models import Client
+User = get_user_model()
+brokers = User.objects.filter(groups__name="intermediary", advised_clients__isnull=False).distinct().order_by("pk")[:{count}]
+for broker in brokers:
+    client = Client.objects.filter(advisor=broker).order_by("-assets").values_list("pk", flat=True).first()
+    session = SessionStore()
+    session[SESSION_KEY] = str(broker.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = broker.get_session_auth_hash()
+    session.create()
+    print(f"sessionid={{session.session_key}}\\t{{client}}")
+"""
+    out = manage("shell", "-c", script, capture_output=True, text=True).stdout
+    path = Path(tempfile.mkstemp(prefix="pz-sessions-", suffix=".txt")[1])
+    path.write_text(out)
+    return path
+
+
+def serve():
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "portal.wsgi:application",
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+        ],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+            return process
+        except Exception:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def wrk(path: str, sessions: Path, duration: int, connections: int) -> dict:
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(ROOT / "benchmarks" / "wrk_sessions.lua"),
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        env={**os.environ, "SESSIONS": str(sessions)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = re.search(r"RESULT (.*)", result.stdout)
+    return {k: float(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--brokers", type=int, default=200)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    if not args.skip_build:
+        build()
+    sessions = sessions_file(args.brokers)
+    server = serve()
+    try:
+        for _, path, _ in TARGETS:  # warm up every worker's caches and connections
+            wrk(path, sessions, 3, 4)
+        rows = [(name, share, wrk(path, sessions, args.duration, args.connections)) for name, path, share in TARGETS]
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        sessions.unlink()
+    floor = rows[0][2]["rps"]
+    print(f"\n{args.connections} connections, {args.duration} s each, {args.brokers} brokers' sessions\n")
+    print("| page | req/s | % of floor | target | p50 ms | p95 ms | p99 ms | errors | verdict |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    for name, share, r in rows:
+        ratio = r["rps"] / floor
+        ok = share is None or (ratio >= share and r["p95_ms"] < 300)
+        target = "–" if share is None else f"≥ {share:.0%}, p95 < 300"
+        errors = int(r["errors"] + r["non2xx"])
+        verdict = "" if share is None else ("met" if ok and not errors else "MISSED")
+        print(
+            f"| {name} | {r['rps']:.0f} | {ratio:.0%} | {target} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | {r['p99_ms']:.0f} | {errors} | {verdict} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
