@@ -39,7 +39,7 @@ def test_a_broker_walks_from_the_dashboard_to_a_clients_transactions(
 
     with page.expect_download() as download_info:
         page.get_by_test_id("transaction-export").click()
-    csv_text = open(download_info.value.path(), encoding="utf-8").read()
+    csv_text = download_info.value.path().read_text(encoding="utf-8")
     assert "Dividend" in csv_text and "Fee" not in csv_text
     assert csv_text.splitlines()[0].startswith("Date,Portfolio,Type")
 
