@@ -13,7 +13,7 @@ class CoreConfig(AppConfig):
         from .navigation import NavItem, register
 
         register(
-            NavItem(label=_("Home"), url_name="core:home", order=0),
+            NavItem(label=_("Home"), url_name="core:home", order=0, only_without_role_home=True),
             NavItem(
                 label=_("Audit trail"),
                 url_name="admin:audit_auditevent_changelist",

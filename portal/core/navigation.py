@@ -18,6 +18,8 @@ class NavItem:
     order: int = 50
     staff_only: bool = False
     setting: str = ""  # a settings flag that must be true for the entry to show
+    # For the generic home entry: hidden once an app gives the user's role a home of its own.
+    only_without_role_home: bool = False
 
     def visible_to(self, user) -> bool:
         if self.staff_only and not user.is_staff:
@@ -58,6 +60,8 @@ def items_for(user) -> list[dict]:
     entries = []
     for item in sorted(_items.values(), key=lambda i: (i.order, str(i.label))):
         if not item.visible_to(user):
+            continue
+        if item.only_without_role_home and user.primary_role in _role_homes:
             continue
         try:
             url = reverse(item.url_name)
