@@ -139,7 +139,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
-    "deliver-due-outbox": {"task": "portal.notifications.tasks.outbox_sweep", "schedule": 30.0},
+    # A sweep that waited in the queue past the next one is dropped, so an outage does not pile them up.
+    "deliver-due-outbox": {
+        "task": "portal.notifications.tasks.outbox_sweep",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -205,6 +210,7 @@ PORTAL_OUTBOX_RETRY_BASE_SECONDS = env.int("PORTAL_OUTBOX_RETRY_BASE_SECONDS", d
 PORTAL_OUTBOX_RETRY_MAX_SECONDS = 3600
 PORTAL_OUTBOX_STUCK_SECONDS = 300
 PORTAL_OUTBOX_SWEEP_BATCH = 100
+PORTAL_OUTBOX_SWEEP_SECONDS = 25
 # After a failed publish, requests leave delivery to the sweep for this long instead of waiting again.
 PORTAL_OUTBOX_PUBLISH_PAUSE = 10
 # Links in e-mails are absolute: the address users reach the portal at.
@@ -290,6 +296,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ClientStatusEnum": "clients.models.Client.Status",
+        "PortfolioStatusEnum": "intermediaries.models.Portfolio.Status",
+    },
 }
 
 GUARDIAN_RAISE_403 = False

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from clients.selectors import access_client, client_list
 from intermediaries import selectors
 from intermediaries.filters import ClientFilter, TransactionFilter
-from intermediaries.models import Valuation
+from intermediaries.models import Portfolio, Transaction, Valuation
 from portal.accounts.roles import Role
 
 from . import serializers
@@ -51,8 +51,11 @@ class ClientDetailView(generics.RetrieveAPIView):
 class ClientPortfolioListView(generics.ListAPIView):
     permission_classes = [IsBroker]
     serializer_class = serializers.PortfolioSerializer
+    queryset = Portfolio.objects.none()  # for the schema; get_queryset scopes to the caller
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
         client = access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
         return selectors.portfolio_list(actor=self.request.user, client_id=client.pk).order_by("number")
 
@@ -60,9 +63,12 @@ class ClientPortfolioListView(generics.ListAPIView):
 class ClientTransactionListView(generics.ListAPIView):
     permission_classes = [IsBroker]
     serializer_class = serializers.TransactionSerializer
+    queryset = Transaction.objects.none()  # for the schema; get_queryset scopes to the caller
     filterset_class = TransactionFilter
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
         client = access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
         return selectors.transaction_list(actor=self.request.user, client_id=client.pk).order_by("-trade_date", "-id")
 

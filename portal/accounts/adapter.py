@@ -1,4 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.core.exceptions import ValidationError
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -13,3 +15,18 @@ class PortalAccountAdapter(DefaultAccountAdapter):
             if mimetype == "text/html":
                 html = content
         email_queue(to=email, subject=message.subject, body=message.body, html_body=html)
+
+    def is_open_for_signup(self, request):
+        # allauth does not read ACCOUNT_ALLOW_REGISTRATION itself: without this, signup stays open.
+        return settings.ACCOUNT_ALLOW_REGISTRATION
+
+    def pre_authenticate(self, request, **credentials):
+        """A login refused by the lockout never reaches authenticate(): audit the refusal here."""
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            from portal.audit.services import audit_record
+
+            login = str(credentials.get("email") or credentials.get("username") or "")[:254]
+            audit_record(action="auth.login_locked", actor_label=login, changes={"login": login})
+            raise

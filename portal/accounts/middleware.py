@@ -1,19 +1,23 @@
 from urllib.parse import urlencode
 
-from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .two_factor import user_has_second_factor
+from .two_factor import second_factor_required, user_has_second_factor
 
 # Paths a half-logged-in user may still reach: the 2FA pages themselves, logout, assets.
 _EXEMPT_PREFIXES = ("/static/", "/accounts/2fa/", "/accounts/logout/", "/i18n/", "/healthz", "/api/schema")
 
 
 class SecondFactorMiddleware:
-    """After the password, ask for the code; users who must have a second factor enrol first."""
+    """After the password, ask for the code; users who must have a second factor enrol first.
+
+    Anyone with a confirmed device verifies it before anything else. Users whose role needs a
+    second factor and who have none are sent to enrolment while PORTAL_REQUIRE_2FA is on (read
+    per request, so an override takes effect at once). API calls get a JSON 403 instead.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -24,13 +28,25 @@ class SecondFactorMiddleware:
             target = None
             if user_has_second_factor(user):
                 target = "accounts:2fa-verify"
-            elif settings.PORTAL_REQUIRE_2FA and user.needs_second_factor:
+            elif second_factor_required(user):
                 target = "accounts:2fa-setup"
             if target:
-                if request.path.startswith("/api/"):
-                    return JsonResponse(
-                        {"error": {"code": "second_factor_required", "message": _("Verify your second factor first.")}},
-                        status=403,
-                    )
-                return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+                return self._refuse(request, target)
         return self.get_response(request)
+
+    @staticmethod
+    def _refuse(request, target):
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"error": {"code": "second_factor_required", "message": _("Verify your second factor first.")}},
+                status=403,
+            )
+        # Coming back to a POST-only address after the code would fail; go back to the page instead.
+        next_url = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("core:home")
+        url = f"{reverse(target)}?{urlencode({'next': next_url})}"
+        if request.headers.get("HX-Request"):
+            # An htmx request would swap the whole 2FA page into a fragment; make it a full navigation.
+            response = HttpResponse()
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
