@@ -16,7 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("portal.accounts.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("notifications/", include("portal.notifications.urls")),
     path("broker/", include("intermediaries.urls")),
     path("healthz", core_views.healthz, name="healthz"),

@@ -22,3 +22,25 @@ class SecurityHeadersMiddleware:
         response.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
         response.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+class UserLanguageMiddleware:
+    """A logged-in user without a language cookie reads the portal in the language stored for them."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.utils import translation
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
+            and user.language in dict(settings.LANGUAGES)
+            and user.language != getattr(request, "LANGUAGE_CODE", None)
+        ):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)

@@ -59,3 +59,22 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "500.html", status=500)
+
+
+def set_language(request):
+    """Django's language switch, remembered on the user so e-mails and SMS speak it too."""
+    from django.conf import settings
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if (
+        request.method == "POST"
+        and request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and request.user.language != language
+    ):
+        from django.contrib.auth import get_user_model
+
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
+    return response

@@ -95,3 +95,26 @@ def test_the_login_page_works_without_a_session(client):
     response = client.get(reverse("account_login"))
     assert response.status_code == 200
     assert 'name="login"' in response.content.decode()
+
+
+def test_switching_the_language_translates_the_page_and_is_remembered(cast, login_as):
+    client = login_as(cast.client1)
+    response = client.post(reverse("set_language"), {"language": "de", "next": "/"}, follow=True)
+    assert response.status_code == 200
+    assert '<html lang="de">' in response.content.decode()
+    cast.client1.refresh_from_db()
+    assert cast.client1.language == "de"
+
+
+def test_an_unknown_language_changes_nothing(cast, login_as):
+    client = login_as(cast.client1)
+    client.post(reverse("set_language"), {"language": "xx", "next": "/"})
+    cast.client1.refresh_from_db()
+    assert cast.client1.language == "en"
+
+
+def test_a_user_reads_the_portal_in_their_stored_language(cast, login_as):
+    cast.client3.language = "ru"
+    cast.client3.save()
+    response = login_as(cast.client3).get(reverse("core:role-home", kwargs={"role": "client"}))
+    assert '<html lang="ru">' in response.content.decode()
