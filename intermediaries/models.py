@@ -3,6 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from clients.models import Client
 from portal.accounts.models import Organisation
@@ -88,8 +89,8 @@ class FxRate(models.Model):
 
 class Portfolio(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
-        CLOSED = "closed", _("Closed")
+        OPEN = "open", pgettext_lazy("portfolio status", "Open")
+        CLOSED = "closed", pgettext_lazy("portfolio status", "Closed")
 
     number = models.CharField(_("portfolio number"), max_length=32, unique=True)
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="portfolios")
