@@ -33,8 +33,9 @@ static/vendor/.built: package.json package-lock.json
 
 # Rebuild the translation catalogues after changing user-facing text (needs GNU gettext).
 messages: install
-	$(BIN)/python manage.py makemessages -l de -l ru --no-obsolete --ignore=node_modules --ignore=.venv --ignore=var
-	$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules
+	DEBUG=true $(BIN)/python manage.py makemessages -l de -l ru --no-obsolete --no-location \
+		--ignore=node_modules --ignore=.venv --ignore=var --ignore=tests --ignore=benchmarks
+	for lang in de ru; do msgfmt --check-format -o locale/$$lang/LC_MESSAGES/django.mo locale/$$lang/LC_MESSAGES/django.po; done
 
 demo: install assets
 	mkdir -p var

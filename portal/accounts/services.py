@@ -44,6 +44,9 @@ def user_create(
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
         if roles:
             user.groups.add(*Group.objects.filter(name__in=roles))
+        from portal.notifications.services import notify
+
+        notify(user=user, event="account.welcome", idempotency_key=f"welcome:{user.pk}")
     return user
 
 

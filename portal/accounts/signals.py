@@ -1,5 +1,6 @@
 """Audit every login, logout, failed login and role change, however it happened (page, admin, shell)."""
 
+from allauth.account.signals import password_changed, password_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
@@ -56,3 +57,12 @@ def audit_role_change(sender, instance, action, reverse, pk_set, **kwargs):
     for user in users:
         user.__dict__.pop("roles", None)
         audit_record(action="auth.roles_changed", actor=actor, obj=user, changes={verb: sorted(groups)})
+
+
+@receiver(password_changed)
+@receiver(password_reset)
+def notify_password_changed(sender, request, user, **kwargs):
+    from portal.notifications.services import notify
+
+    audit_record(action="auth.password_changed", actor=user, obj=user)
+    notify(user=user, event="security.password_changed")

@@ -26,6 +26,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
 from portal.audit.services import audit_record
+from portal.notifications.services import notify
 
 RECOVERY_CODE_COUNT = 10
 # Without look-alikes (0/o, 1/l/i): 31 symbols, ten of them make about 49 bits per code.
@@ -158,6 +159,8 @@ def totp_device_confirm(*, user, device: TOTPDevice, token: str) -> CodeCheck:
             obj=user,
             changes={"device_id": device.pk, "replaced_devices": replaced, "recovery_codes": len(codes)},
         )
+        # Tell the owner by e-mail too: if it was not them, they learn at once.
+        notify(user=user, event="security.2fa_enabled", idempotency_key=f"2fa-enabled:{device.pk}")
     return CodeCheck(ok=True, method="totp", device=device, recovery_codes=codes)
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 
 from portal.accounts.models import Organisation, User
 from portal.accounts.roles import Role
+from portal.notifications.services import notify
 
 DEMO_PASSWORD = "partnerzone-demo"  # noqa: S105 (published in the README for the demo)
 
@@ -134,6 +135,7 @@ def cast_ensure(*, stdout=None) -> dict[str, User]:
             if created:
                 user.groups.add(*(groups[r] for r in roles))
                 EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+                notify(user=user, event="account.welcome", idempotency_key=f"welcome:{user.pk}")
             users[email.split("@")[0]] = user
     if stdout:
         stdout.write(f"Demo cast ready: {len(users)} users, password '{DEMO_PASSWORD}'.")

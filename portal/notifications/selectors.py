@@ -1,7 +1,66 @@
-# Placeholder while notifications are being written in this session.
-def notification_unread_count(*, user):
-    return 0
+"""Reads, always scoped to the user who asks (the dev outbox is a demo tool behind a setting)."""
+
+from django.db.models import Q, QuerySet
+
+from . import registry
+from .models import Notification, NotificationPreference, OutboxMessage
 
 
-def notification_list(*, user):
-    return []
+def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's own notifications, newest first."""
+    qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs
+
+
+def notification_unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def notification_channels(*, user, event: registry.EventType) -> set[str]:
+    """The channels this user gets for this event: their preference, else the event's defaults."""
+    chosen = set(event.default_channels)
+    if event.configurable:
+        pref = NotificationPreference.objects.filter(user=user, event=event.key).first()
+        if pref is not None:
+            chosen = {
+                c
+                for c, on in ((registry.IN_APP, pref.in_app), (registry.EMAIL, pref.email), (registry.SMS, pref.sms))
+                if on
+            }
+    chosen |= event.required_channels
+    chosen &= set(event.channels)
+    if not user.email:
+        chosen.discard(registry.EMAIL)
+    if not user.phone:
+        chosen.discard(registry.SMS)
+    return chosen
+
+
+def notification_preference_rows(*, user) -> list[dict]:
+    """One row per configurable event type: the channels in effect for this user and which can change."""
+    stored = {p.event: p for p in NotificationPreference.objects.filter(user=user)}
+    rows = []
+    for event in registry.event_list(configurable_only=True):
+        pref = stored.get(event.key)
+        if pref is not None:
+            current = {registry.IN_APP: pref.in_app, registry.EMAIL: pref.email, registry.SMS: pref.sms}
+        else:
+            current = {c: c in event.default_channels for c in registry.CHANNELS}
+        for channel in event.required_channels:
+            current[channel] = True
+        rows.append({"event": event, "current": current})
+    return rows
+
+
+def outbox_list(*, channel: str = "", status: str = "", q: str = "") -> QuerySet[OutboxMessage]:
+    """Every outbox message, newest first, for the dev outbox page."""
+    qs = OutboxMessage.objects.order_by("-created_at", "-id")
+    if channel:
+        qs = qs.filter(channel=channel)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(Q(recipient__icontains=q) | Q(subject__icontains=q) | Q(body__icontains=q))
+    return qs

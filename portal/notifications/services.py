@@ -1,3 +1,276 @@
-# Placeholder while notifications are being written in this session.
-def email_queue(*, to, subject, body, html_body=""):
-    raise RuntimeError("not yet")
+"""Writes: notify a user, queue e-mails and SMS, mark notifications read, change preferences.
+
+Every function takes keyword arguments only and runs in its own transaction. Messages for
+the outside world are outbox rows written in that transaction; delivery is queued after the
+commit and never blocks or fails the caller when the broker is unavailable.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from portal.audit.services import audit_record
+
+from . import registry
+from .delivery import outbox_publish_after_commit
+from .models import Notification, NotificationPreference, OutboxMessage
+from .selectors import notification_channels
+
+E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+Channel = OutboxMessage.Channel
+Status = OutboxMessage.Status
+
+
+@dataclass
+class NotifyResult:
+    notification: Notification | None = None
+    messages: list[OutboxMessage] = field(default_factory=list)
+
+
+def notify(*, user, event: str, context: dict | None = None, link: str = "", idempotency_key: str | None = None):
+    """Tell a user that something happened, on the channels they chose, in their language.
+
+    Raises `registry.UnknownEvent` or `ValueError` (bad link) before anything is written.
+    """
+    event_type = registry.event_get(event)
+    if link and not (link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None)):
+        raise ValueError("Notification links are paths inside the portal, e.g. /clients/42/.")
+    channels = notification_channels(user=user, event=event_type)
+    texts = _notification_render(user=user, event=event_type, channels=channels, context=context or {}, link=link)
+
+    result = NotifyResult()
+    with transaction.atomic():
+        if registry.IN_APP in channels:
+            result.notification, _created = _get_or_create(
+                Notification,
+                _child_key(idempotency_key, "in_app"),
+                user=user,
+                event=event,
+                title=texts["title"][:200],
+                body=texts["body"],
+                link_url=link,
+            )
+        outgoing = []
+        if registry.EMAIL in channels:
+            outgoing.append(
+                (
+                    Channel.EMAIL,
+                    {
+                        "recipient": user.email,
+                        "subject": texts["subject"],
+                        "body": texts["email_body"],
+                        "html_body": texts["html_body"],
+                    },
+                )
+            )
+        if registry.SMS in channels:
+            outgoing.append((Channel.SMS, {"recipient": user.phone, "body": texts["sms"]}))
+        queued = []
+        for channel, fields in outgoing:
+            message, created = _get_or_create(
+                OutboxMessage, _child_key(idempotency_key, channel), channel=channel, user=user, event=event, **fields
+            )
+            result.messages.append(message)
+            if created:
+                queued.append(message.pk)
+        outbox_publish_after_commit(queued)
+    return result
+
+
+def email_queue(
+    *,
+    to: str,
+    subject: str,
+    body: str,
+    html_body: str = "",
+    user=None,
+    event: str = "",
+    idempotency_key: str | None = None,
+) -> OutboxMessage:
+    """Queue one e-mail through the outbox (allauth's mails use this too)."""
+    try:
+        validate_email(to)
+    except ValidationError:
+        raise ValidationError(_("Enter a valid e-mail address."), code="invalid_email") from None
+    if not body.strip():
+        raise ValidationError(_("An e-mail needs a text."), code="empty_body")
+    with transaction.atomic():
+        message, created = _get_or_create(
+            OutboxMessage,
+            idempotency_key,
+            channel=Channel.EMAIL,
+            recipient=to,
+            subject=" ".join(subject.splitlines()).strip()[:255],
+            body=body,
+            html_body=html_body,
+            user=user,
+            event=event,
+        )
+        outbox_publish_after_commit([message.pk] if created else [])
+    return message
+
+
+def sms_queue(*, to: str, body: str, user=None, event: str = "", idempotency_key: str | None = None) -> OutboxMessage:
+    """Queue one SMS through the outbox; `to` is an E.164 number such as +4915112345678."""
+    if not E164_RE.match(to or ""):
+        raise ValidationError(_("Enter a mobile number in international format, e.g. +4915112345678."), code="phone")
+    if not body.strip():
+        raise ValidationError(_("An SMS needs a text."), code="empty_body")
+    with transaction.atomic():
+        message, created = _get_or_create(
+            OutboxMessage,
+            idempotency_key,
+            channel=Channel.SMS,
+            recipient=to,
+            body=body.strip(),
+            user=user,
+            event=event,
+        )
+        outbox_publish_after_commit([message.pk] if created else [])
+    return message
+
+
+def notification_mark_read(*, user, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read; another user's id raises Notification.DoesNotExist."""
+    with transaction.atomic():
+        notification = Notification.objects.get(pk=notification_id, user=user)
+        if notification.read_at is None:
+            notification.read_at = timezone.now()
+            Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
+def notification_mark_all_read(*, user) -> int:
+    with transaction.atomic():
+        return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def preferences_update(*, user, event: str, in_app: bool, email: bool, sms: bool) -> NotificationPreference:
+    """Set the channels for one event type; invalid choices raise ValidationError and change nothing."""
+    return preferences_set(user=user, choices={event: {"in_app": in_app, "email": email, "sms": sms}})[0]
+
+
+def preferences_set(*, user, choices: dict[str, dict[str, bool]]) -> list[NotificationPreference]:
+    """Set the channels for several event types at once: all are saved, or none if any is invalid."""
+    errors = []
+    for key, wanted in choices.items():
+        errors += _preference_errors(user=user, key=key, wanted=wanted)
+    if errors:
+        raise ValidationError(errors)
+    saved = []
+    with transaction.atomic():
+        for key, wanted in choices.items():
+            pref, _created = NotificationPreference.objects.update_or_create(
+                user=user,
+                event=key,
+                defaults={c: bool(wanted.get(c)) for c in registry.CHANNELS},
+            )
+            saved.append(pref)
+    return saved
+
+
+def outbox_messages_requeue(*, actor, message_ids) -> int:
+    """Give unknown or failed messages another try (staff decided; audited per message)."""
+    requeued = []
+    with transaction.atomic():
+        rows = OutboxMessage.objects.select_for_update().filter(
+            pk__in=list(message_ids), status__in=[Status.UNKNOWN, Status.FAILED]
+        )
+        for message in rows:
+            old_status, old_attempts = message.status, message.attempts
+            message.status = Status.PENDING
+            message.attempts = 0
+            message.next_attempt_at = timezone.now()
+            message.claimed_at = None
+            message.send_started_at = None
+            message.save(update_fields=["status", "attempts", "next_attempt_at", "claimed_at", "send_started_at"])
+            audit_record(
+                action="notifications.outbox_requeued",
+                actor=actor,
+                obj=message,
+                changes={"status": [old_status, Status.PENDING], "attempts": [old_attempts, 0]},
+            )
+            requeued.append(message.pk)
+        outbox_publish_after_commit(requeued)
+    return len(requeued)
+
+
+def _preference_errors(*, user, key: str, wanted: dict[str, bool]) -> list[ValidationError]:
+    try:
+        event = registry.event_get(key)
+    except registry.UnknownEvent:
+        return [
+            ValidationError(_("Unknown notification type: %(event)s."), code="unknown_event", params={"event": key})
+        ]
+    if not event.configurable:
+        return [
+            ValidationError(_("%(event)s cannot be changed."), code="not_configurable", params={"event": event.label})
+        ]
+    errors = []
+    params = {"event": event.label}
+    for channel in sorted(event.required_channels):
+        if not wanted.get(channel):
+            errors.append(
+                ValidationError(
+                    _("%(event)s: %(channel)s cannot be switched off."),
+                    code="required",
+                    params={**params, "channel": registry.CHANNEL_LABELS[channel]},
+                )
+            )
+    if wanted.get("sms"):
+        if not event.supports_sms:
+            errors.append(ValidationError(_("%(event)s is not sent by SMS."), code="no_sms", params=params))
+        elif not user.phone:
+            errors.append(
+                ValidationError(
+                    _("%(event)s: add a mobile phone number to your profile to receive SMS."),
+                    code="no_phone",
+                    params=params,
+                )
+            )
+    return errors
+
+
+def _notification_render(*, user, event: registry.EventType, channels: set[str], context: dict, link: str) -> dict:
+    """All texts of one notification, rendered in the user's language before anything is written."""
+    base_url = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
+    absolute_link = f"{base_url}{link}" if link else ""
+    ctx = {**context, "user": user, "link": absolute_link, "event": event}
+    texts = {}
+    language = user.language if user.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    with translation.override(language):
+        texts["title"] = " ".join(event.render("title", ctx).splitlines())
+        texts["body"] = event.render("body", ctx)
+        if registry.EMAIL in channels:
+            try:
+                texts["subject"] = " ".join(event.render("subject", ctx).splitlines())[:255]
+            except TemplateDoesNotExist:
+                texts["subject"] = texts["title"][:255]
+            texts["email_body"] = texts["body"] + (f"\n\n{absolute_link}" if absolute_link else "")
+            texts["html_body"] = render_to_string(
+                "notifications/email/notification.html",
+                {"title": texts["title"], "body": texts["body"], "link": absolute_link, "user": user},
+            )
+        if registry.SMS in channels:
+            texts["sms"] = event.render("sms", ctx)
+    return texts
+
+
+def _child_key(key: str | None, channel: str) -> str | None:
+    return f"{key}:{channel}" if key else None
+
+
+def _get_or_create(model, idempotency_key: str | None, **fields):
+    """Create the row, or return the one already stored under this idempotency key."""
+    if idempotency_key is None:
+        return model.objects.create(**fields), True
+    return model.objects.get_or_create(idempotency_key=idempotency_key, defaults=fields)

@@ -1,8 +1,12 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "notifications"
 urlpatterns = [
-    path("", lambda r: HttpResponse("list"), name="list"),
-    path("dev-outbox/", lambda r: HttpResponse("outbox"), name="dev-outbox"),
+    path("", views.notification_list, name="list"),
+    path("<int:notification_id>/read/", views.notification_mark_read, name="mark-read"),
+    path("read-all/", views.notification_mark_all_read, name="mark-all-read"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("dev-outbox/", views.dev_outbox, name="dev-outbox"),
 ]

@@ -18,8 +18,9 @@ def test_healthz_reports_ok_when_everything_answers(client):
 def test_healthz_answers_503_when_the_broker_cannot_be_reached(client, settings):
     from portal.celery import app
 
-    settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Celery's config reads Django settings lazily: remember its values before changing either.
     previous = app.conf.broker_url, app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = False
     # Port 9 on loopback: nothing listens, the connection is refused at once.
     app.conf.broker_url = "redis://127.0.0.1:9/0"
     app.conf.task_always_eager = False

@@ -1,0 +1,166 @@
+"""Delivering outbox rows: claim, send once, record the outcome; and the periodic sweep.
+
+Every step is a conditional UPDATE on the row, committed on its own, so that any number of
+workers, retries and sweeps can run at once and a message is still handed to the provider
+at most once per claim, and never again after it was sent or its outcome became unknown.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .models import OutboxMessage
+from .transports import NotDelivered, OutcomeUnknown, Rejected, transport_for
+
+logger = logging.getLogger(__name__)
+
+Status = OutboxMessage.Status
+
+# While the broker just failed, later requests skip publishing instead of each waiting for
+# the same timeout again; their rows stay pending and the sweep delivers them.
+_publish_paused_until = 0.0
+
+
+def outbox_publish_after_commit(message_ids: list[int]) -> None:
+    """Queue delivery of these rows once the current transaction commits."""
+    if message_ids:
+        ids = list(message_ids)
+        transaction.on_commit(lambda: outbox_publish(ids))
+
+
+def outbox_publish(message_ids: list[int]) -> int:
+    """Hand the rows to the broker; a broker that is down or hung is logged, never raised.
+
+    Returns how many were published. The rows are in the database already, so anything not
+    published here is picked up by `outbox_sweep`.
+    """
+    global _publish_paused_until
+    from .tasks import deliver_outbox_message
+
+    if time.monotonic() < _publish_paused_until:
+        logger.info("Broker recently failed; leaving outbox rows %s to the sweep.", message_ids)
+        return 0
+    published = 0
+    for message_id in message_ids:
+        try:
+            deliver_outbox_message.delay(message_id)
+        except Exception:  # any broker failure; the request must go on
+            _publish_paused_until = time.monotonic() + getattr(settings, "PORTAL_OUTBOX_PUBLISH_PAUSE", 10)
+            logger.warning(
+                "Could not queue outbox rows %s; the sweep will deliver them.", message_ids[published:], exc_info=True
+            )
+            break
+        published += 1
+    return published
+
+
+def outbox_publish_resume() -> None:
+    """Forget an earlier broker failure (used by tests and after an operator fixed the broker)."""
+    global _publish_paused_until
+    _publish_paused_until = 0.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: base, 2×base, 4×base … capped."""
+    base = getattr(settings, "PORTAL_OUTBOX_RETRY_BASE_SECONDS", 30)
+    cap = getattr(settings, "PORTAL_OUTBOX_RETRY_MAX_SECONDS", 3600)
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def outbox_message_deliver(*, message_id: int) -> str | None:
+    """Send one due pending row. Returns the row's new status, or None if it was not ours to send."""
+    claimed_at = timezone.now()
+    claimed = OutboxMessage.objects.filter(
+        pk=message_id, status=Status.PENDING, next_attempt_at__lte=claimed_at
+    ).update(status=Status.SENDING, claimed_at=claimed_at, attempts=F("attempts") + 1)
+    if not claimed:
+        return None  # sent, unknown, failed, not due yet, or another worker has it
+    ours = OutboxMessage.objects.filter(pk=message_id, claimed_at=claimed_at)
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        send = transport_for(message.channel)
+    except NotDelivered as exc:
+        return _not_delivered(ours, message, exc)
+    # From here on a crash leaves evidence that the provider may have been called.
+    if not ours.filter(status=Status.SENDING).update(send_started_at=timezone.now()):
+        return None  # the sweep took the row back meanwhile
+    try:
+        provider_id = send(message)
+    except NotDelivered as exc:
+        return _not_delivered(ours, message, exc)
+    except Rejected as exc:
+        logger.warning("Outbox message %s rejected: %s", message_id, exc)
+        ours.update(status=Status.FAILED, last_error=str(exc)[:2000])
+        return Status.FAILED
+    except Exception as exc:  # OutcomeUnknown, or anything unforeseen after the send started
+        if not isinstance(exc, OutcomeUnknown):
+            logger.exception("Unexpected error while sending outbox message %s", message_id)
+        logger.warning("Outbox message %s: outcome unknown, not resent automatically: %s", message_id, exc)
+        ours.update(status=Status.UNKNOWN, last_error=str(exc)[:2000])
+        return Status.UNKNOWN
+    # Recorded even if the sweep marked the row unknown meanwhile: this is what really happened.
+    ours.update(status=Status.SENT, sent_at=timezone.now(), provider_message_id=provider_id[:255], last_error="")
+    logger.info("Outbox message %s sent via %s as %s", message_id, message.channel, provider_id)
+    return Status.SENT
+
+
+def _not_delivered(ours, message: OutboxMessage, exc: Exception) -> str:
+    attempts = message.attempts  # already counts this attempt
+    if attempts >= settings.PORTAL_OUTBOX_MAX_ATTEMPTS:
+        logger.warning("Outbox message %s failed after %s attempts: %s", message.pk, attempts, exc)
+        ours.update(status=Status.FAILED, last_error=str(exc)[:2000])
+        return Status.FAILED
+    next_attempt_at = timezone.now() + retry_delay(attempts)
+    logger.info("Outbox message %s not delivered (%s); next attempt at %s", message.pk, exc, next_attempt_at)
+    ours.update(
+        status=Status.PENDING,
+        next_attempt_at=next_attempt_at,
+        claimed_at=None,
+        send_started_at=None,
+        last_error=str(exc)[:2000],
+    )
+    return Status.PENDING
+
+
+def outbox_recover_stuck(*, now=None) -> tuple[int, int]:
+    """Rows left in `sending` by a crashed worker: retry if sending never started, else mark unknown."""
+    now = now or timezone.now()
+    stuck_before = now - timedelta(seconds=getattr(settings, "PORTAL_OUTBOX_STUCK_SECONDS", 300))
+    stuck = OutboxMessage.objects.filter(status=Status.SENDING, claimed_at__lt=stuck_before)
+    retried = stuck.filter(send_started_at__isnull=True).update(
+        status=Status.PENDING, next_attempt_at=now, claimed_at=None, last_error="Worker stopped before sending."
+    )
+    unknown = stuck.filter(send_started_at__isnull=False).update(
+        status=Status.UNKNOWN, last_error="Worker stopped while sending; the provider may have the message."
+    )
+    if retried or unknown:
+        logger.warning("Outbox sweep: %s stuck rows retried, %s marked unknown", retried, unknown)
+    return retried, unknown
+
+
+def outbox_sweep() -> dict[str, int]:
+    """Recover stuck rows, then deliver the due pending ones (oldest due first, a batch per run)."""
+    retried, unknown = outbox_recover_stuck()
+    batch = getattr(settings, "PORTAL_OUTBOX_SWEEP_BATCH", 100)
+    due = list(
+        OutboxMessage.objects.filter(status=Status.PENDING, next_attempt_at__lte=timezone.now())
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:batch]
+    )
+    results = {"recovered": retried, "unknown": unknown, "sent": 0, "pending": 0, "failed": 0}
+    # Stop before the next periodic run is due; what is left waits for it (overlap would be safe, just wasteful).
+    deadline = time.monotonic() + getattr(settings, "PORTAL_OUTBOX_SWEEP_SECONDS", 25)
+    for message_id in due:
+        if time.monotonic() > deadline:
+            break
+        status = outbox_message_deliver(message_id=message_id)
+        if status in (Status.SENT, Status.PENDING, Status.FAILED):
+            results[str(status)] += 1
+        elif status == Status.UNKNOWN:
+            results["unknown"] += 1
+    return results

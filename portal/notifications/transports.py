@@ -1,0 +1,155 @@
+"""How an outbox message leaves the building: dev (stays in the database), SMTP, Twilio.
+
+A transport returns the provider's message id or raises one of three errors, and the
+difference matters: `NotDelivered` means the provider certainly did not take the message
+(safe to try again later), `Rejected` means it never will (do not retry), and
+`OutcomeUnknown` means the request may have reached the provider (never resend blindly).
+"""
+
+import logging
+import smtplib
+from email.utils import parseaddr
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import ConnectTimeoutError
+
+from .models import OutboxMessage
+
+TWILIO_API = "https://api.twilio.com"
+
+# The twilio client logs every request's headers at INFO; keep that out of the logs unless asked for.
+_twilio_http_log = logging.getLogger("portal.notifications.twilio_http")
+if _twilio_http_log.level == logging.NOTSET:
+    _twilio_http_log.setLevel(logging.WARNING)
+
+
+class DeliveryError(Exception):
+    pass
+
+
+class NotDelivered(DeliveryError):
+    """The provider did not accept the message; trying again later is safe."""
+
+
+class Rejected(DeliveryError):
+    """The provider refused the message for good (bad number, bad address, bad credentials)."""
+
+
+class OutcomeUnknown(DeliveryError):
+    """The request may have reached the provider; resending could deliver twice."""
+
+
+def transport_for(channel: str):
+    """The transport configured now (settings are read at call time, so tests can switch)."""
+    if channel == OutboxMessage.Channel.EMAIL:
+        name = settings.PORTAL_EMAIL_TRANSPORT
+        choices = {"dev": dev_send, "smtp": smtp_send}
+    else:
+        name = settings.PORTAL_SMS_TRANSPORT
+        choices = {"dev": dev_send, "twilio": twilio_send}
+    try:
+        return choices[name]
+    except KeyError:
+        raise NotDelivered(f"No transport {name!r} for {channel}.") from None
+
+
+def dev_send(message: OutboxMessage) -> str:
+    """Nothing leaves the machine: the dev outbox page shows the stored message."""
+    return f"dev-{message.pk}"
+
+
+def smtp_send(message: OutboxMessage) -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "partnerzone.invalid"
+    # A Message-ID fixed per outbox row lets mail clients fold a duplicate into one.
+    message_id = f"<outbox-{message.pk}@{domain}>"
+    # The SMTP backend by name: the test runner swaps the default backend for an in-memory one.
+    connection = get_connection(
+        "django.core.mail.backends.smtp.EmailBackend", fail_silently=False, timeout=settings.EMAIL_TIMEOUT
+    )
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[message.recipient],
+        headers={"Message-ID": message_id},
+        connection=connection,
+    )
+    if message.html_body:
+        email.attach_alternative(message.html_body, "text/html")
+    try:
+        connection.open()
+    except OSError as exc:  # refused, timed out, TLS or login failure: nothing was handed over
+        raise NotDelivered(f"SMTP connection failed: {exc!r}") from exc
+    try:
+        connection.send_messages([email])
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if all(400 <= code < 500 for code in codes):
+            raise NotDelivered(f"Recipient temporarily refused: {exc.recipients!r}") from exc
+        raise Rejected(f"Recipient refused: {exc.recipients!r}") from exc
+    except smtplib.SMTPResponseException as exc:  # the server answered no, so it did not take it
+        if 400 <= exc.smtp_code < 500:
+            raise NotDelivered(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+        raise Rejected(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+    except OSError as exc:  # a timeout or disconnect mid-conversation: it may have been queued
+        raise OutcomeUnknown(f"SMTP conversation broke off: {exc!r}") from exc
+    finally:
+        connection.close()
+    return message_id
+
+
+class RebasedTwilioHttpClient(TwilioHttpClient):
+    """The real Twilio HTTP client, sending to another base URL (a loopback fake, a staging proxy)."""
+
+    def __init__(self, base_url: str, **kwargs):
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith(TWILIO_API):
+            url = self.base_url + url[len(TWILIO_API) :]
+        return super().request(method, url, *args, **kwargs)
+
+
+def twilio_client() -> Client:
+    if settings.TWILIO_API_BASE:
+        http_client = RebasedTwilioHttpClient(
+            settings.TWILIO_API_BASE, timeout=settings.TWILIO_TIMEOUT, logger=_twilio_http_log
+        )
+    else:
+        http_client = TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT, logger=_twilio_http_log)
+    return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
+
+
+def twilio_send(message: OutboxMessage) -> str:
+    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER):
+        raise NotDelivered("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER).")
+    try:
+        sent = twilio_client().messages.create(
+            to=message.recipient, from_=settings.TWILIO_FROM_NUMBER, body=message.body
+        )
+    except TwilioRestException as exc:
+        # Twilio answers 429 and 5xx before it accepts a message; any other 4xx will not change.
+        if exc.status == 429 or exc.status >= 500:
+            raise NotDelivered(f"Twilio {exc.status}: {exc.msg}") from exc
+        raise Rejected(f"Twilio {exc.status} ({exc.code}): {exc.msg}") from exc
+    except requests.ConnectTimeout as exc:
+        raise NotDelivered(f"Twilio unreachable: {exc!r}") from exc
+    except requests.ConnectionError as exc:
+        if _never_connected(exc):
+            raise NotDelivered(f"Twilio unreachable: {exc!r}") from exc
+        raise OutcomeUnknown(f"Twilio connection broke off: {exc!r}") from exc
+    except requests.RequestException as exc:  # a read timeout after the request went out
+        raise OutcomeUnknown(f"No answer from Twilio: {exc!r}") from exc
+    return sent.sid
+
+
+def _never_connected(exc: requests.ConnectionError) -> bool:
+    """True when the TCP connection was never made (refused, unreachable, DNS), so nothing was sent."""
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ConnectTimeoutError)

@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .forms import OutboxFilterForm, PreferencesForm
+from .models import Notification
+
+PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    unread_only = request.GET.get("unread") == "1"
+    notifications = selectors.notification_list(user=request.user, unread_only=unread_only)
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page, "unread_only": unread_only})
+
+
+@login_required
+@require_POST
+def notification_mark_read(request, notification_id: int):
+    try:
+        notification = services.notification_mark_read(user=request.user, notification_id=notification_id)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    if request.htmx:
+        return render(request, "notifications/partials/_notification.html", {"notification": notification})
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def notification_mark_all_read(request):
+    count = services.notification_mark_all_read(user=request.user)
+    messages.success(
+        request,
+        ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", count)
+        % {"count": count},
+    )
+    return redirect("notifications:list")
+
+
+@login_required
+def preferences(request):
+    rows = selectors.notification_preference_rows(user=request.user)
+    form = PreferencesForm(request.POST or None, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.preferences_set(user=request.user, choices=form.choices())
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Your notification settings were saved."))
+            return redirect("notifications:preferences")
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"form": form, "table": form.table(), "has_phone": bool(request.user.phone)},
+        status=status,
+    )
+
+
+@never_cache
+@require_GET
+def dev_outbox(request):
+    """Every e-mail and SMS the portal wrote, for demos without SMTP or Twilio (off in production).
+
+    Open without login on purpose: the demo's password-reset mail must be readable before one.
+    """
+    if not settings.PORTAL_DEV_OUTBOX:
+        raise Http404
+    form = OutboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    outbox = selectors.outbox_list(
+        channel=filters.get("channel", ""), status=filters.get("status", ""), q=filters.get("q", "")
+    )
+    page = Paginator(outbox, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "notifications/dev_outbox.html", {"page": page, "form": form, "query": query.urlencode()})

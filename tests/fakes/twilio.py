@@ -1,0 +1,191 @@
+"""A loopback fake of Twilio's Messages API, for the real twilio client to talk to.
+
+    fake = FakeTwilio(account_sid="AC…", auth_token="…").start()
+    settings.TWILIO_API_BASE = fake.base_url
+    fake.fail_next(429, times=2)   # then 201 again
+    fake.hang_next(seconds=3)      # takes the message, answers too late (outcome unknown)
+    fake.stop(); fake.start()      # refused connections in between, same port after
+    fake.messages                  # what was accepted: dicts with to, from, body, sid
+
+Only POST /2010-04-01/Accounts/{sid}/Messages.json exists, with HTTP basic auth.
+"""
+
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+_MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/Messages\.json$")
+
+
+def new_account_sid() -> str:
+    return "AC" + secrets.token_hex(16)
+
+
+class FakeTwilio:
+    def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None, port: int = 0):
+        self.account_sid = account_sid or new_account_sid()
+        self.auth_token = auth_token or secrets.token_hex(16)
+        self.port = port
+        self.messages: list[dict] = []
+        self.requests: list[dict] = []  # every request that reached the handler, accepted or not
+        self._plan: list[tuple[str, object]] = []  # ("status", 429) or ("hang", seconds), used in order
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ----- control -------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeTwilio":
+        fake = self
+
+        class Handler(_Handler):
+            owner = fake
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self.port = server.server_address[1]
+        self._server = server
+        self._release.clear()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-twilio", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Close the port: clients now get 'connection refused' until start() again."""
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def fail_next(self, status: int, *, times: int = 1) -> None:
+        """Answer the next `times` requests with this HTTP error status, without taking the message."""
+        with self._lock:
+            self._plan += [("status", status)] * times
+
+    def hang_next(self, *, seconds: float, times: int = 1) -> None:
+        """Take the next message(s), but answer only after `seconds` (longer than the client waits)."""
+        with self._lock:
+            self._plan += [("hang", seconds)] * times
+
+    def wait_for_messages(self, count: int, *, timeout: float = 30) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.messages) >= count:
+                return list(self.messages)
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} SMS at the fake Twilio within {timeout}s, got {self.messages!r}")
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # ----- used by the handler -------------------------------------------------------------
+
+    def _next_action(self):
+        with self._lock:
+            return self._plan.pop(0) if self._plan else ("ok", None)
+
+    def _authorized(self, header: str, sid: str) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return sid == self.account_sid and header == f"Basic {expected}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: FakeTwilio
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # keep test output quiet
+        pass
+
+    def do_POST(self):
+        fake = self.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        match = _MESSAGES_PATH.match(self.path)
+        fake.requests.append({"path": self.path, "form": form, "authorization": self.headers.get("Authorization", "")})
+        if not match:
+            return self._error(404, 20404, "The requested resource was not found")
+        if not fake._authorized(self.headers.get("Authorization", ""), match["sid"]):
+            return self._error(401, 20003, "Authenticate")
+        missing = [f for f in ("To", "Body") if not form.get(f)] + ([] if form.get("From") else ["From"])
+        if missing:
+            return self._error(400, 21604, f"A '{missing[0]}' parameter is required.")
+        if not re.match(r"^\+[1-9]\d{6,14}$", form["To"]):
+            return self._error(400, 21211, f"The 'To' number {form['To']} is not a valid phone number.")
+        kind, value = fake._next_action()
+        if kind == "status":
+            message = "Too Many Requests" if value == 429 else "Internal Server Error"
+            return self._error(value, 20429 if value == 429 else 20500, message)
+        message = self._accept(form, match["sid"])
+        if kind == "hang":
+            fake._release.wait(value)
+        self._json(201, message)
+
+    def _accept(self, form: dict, account_sid: str) -> dict:
+        sid = "SM" + secrets.token_hex(16)
+        now = formatdate(usegmt=True)
+        message = {
+            "account_sid": account_sid,
+            "api_version": "2010-04-01",
+            "body": form["Body"],
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": None,
+            "num_media": "0",
+            "num_segments": str(max(1, -(-len(form["Body"]) // 160))),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "queued",
+            "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+            "to": form["To"],
+            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+        }
+        self.owner.messages.append(message)
+        return message
+
+    def _error(self, status: int, code: int, message: str):
+        self._json(
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+        )
+
+    def _json(self, status: int, payload: dict):
+        body = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (hang_next)
+            pass
