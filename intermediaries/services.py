@@ -32,8 +32,9 @@ def valuations_refresh_queue(*, portfolio_ids) -> int:
 
 def valuations_after_import(report) -> int:
     """After a feed import: revalue the portfolios whose bookings changed, and those hit by new prices/FX."""
-    affected = set(getattr(report, "affected_portfolios", {}) or {})
-    prices_since = getattr(report, "prices_changed_since", None)
+    affected = set(report.affected_portfolios)
+    changed = [d for d in (report.prices_changed_since, report.fx_changed_since) if d is not None]
+    prices_since = min(changed, default=None)
     if prices_since is not None:
         affected |= portfolios_affected_by_prices(since=prices_since)
         # Portfolios never valued yet (new) need a first run too.
