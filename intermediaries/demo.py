@@ -33,5 +33,7 @@ def demo_step(*, scale: str, stdout) -> None:
     for i in range(0, len(ids), chunk):
         revalue_and_roll_up(portfolio_ids=ids[i : i + chunk])
         if len(ids) > chunk:
-            stdout.write(f"  valued {min(i + chunk, len(ids))}/{len(ids)} portfolios ({time.monotonic() - started:.0f} s)")
+            stdout.write(
+                f"  valued {min(i + chunk, len(ids))}/{len(ids)} portfolios ({time.monotonic() - started:.0f} s)"
+            )
     stdout.write(f"  {len(ids)} portfolios valued in {time.monotonic() - started:.0f} s")

@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from portal.accounts.models import User
 
-from .feed import core_feed_import, isin_check_digit
+from .feed import ClientImporter, TransactionImporter, core_feed_import, isin_check_digit
 from .models import Intermediary
 
 SCALES = ("small", "large")
@@ -521,31 +521,9 @@ def _person(rng: random.Random, number: str, until: date) -> dict:
     }
 
 
-CLIENT_COLUMNS = (
-    "client_number",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "birth_date",
-    "status",
-    "intermediary_number",
-)
-TRANSACTION_COLUMNS = (
-    "transaction_id",
-    "portfolio_number",
-    "type",
-    "trade_date",
-    "isin",
-    "quantity",
-    "price",
-    "amount",
-    "currency",
-)
+# The feed's own column lists, so the generator and the importer cannot drift apart.
+CLIENT_COLUMNS = ClientImporter.columns
+TRANSACTION_COLUMNS = TransactionImporter.columns
 
 
 def _resolve_plan_instruments(plan: _Plan, market: _Market) -> _Plan:

@@ -246,6 +246,18 @@ class _Converter:
 # --------------------------------------------------------------------------------------------
 
 
+def daily_return(previous_value: Decimal, inflow: Decimal, value: Decimal, outflow: Decimal) -> tuple[Decimal, int]:
+    """One day's time-weighted return: inflows count from the start of the day, outflows at its end.
+
+    r = (V_end + outflow) / (V_previous + inflow) - 1. With nothing to start from the return is
+    undefined: 0 and NO_START_VALUE. A day that began with value and ended at 0 is EMPTIED.
+    """
+    start = previous_value + inflow
+    if start <= 0:
+        return ZERO, _NO_START
+    return (value + outflow) / start - ONE, (0 if value else _EMPTIED)
+
+
 def valuation_days(first: date, until: date, extra: Iterable[date] = ()) -> list[date]:
     """Monday to Friday from `first` to `until` inclusive, plus the `extra` days in that range."""
     days: set[date] = set(d for d in extra if first <= d <= until)
@@ -417,14 +429,8 @@ def _replay(
         if cash < 0:
             flags |= _NEG_CASH
 
-        start = previous_value + inflow
-        if start > 0:
-            daily = (value + outflow) / start - ONE
-            if not value:
-                flags |= _EMPTIED
-        else:
-            daily = ZERO
-            flags |= _NO_START
+        daily, return_flags = daily_return(previous_value, inflow, value, outflow)
+        flags |= return_flags
         index *= ONE + daily
         flags |= convert.flags
         out.append(DayValue(d, value, cash, inflow, outflow, daily, index, flags))
@@ -543,14 +549,8 @@ def aggregate(
                     outflow += row.outflow * factor
                     flags |= row.flags & ~_RETURN_FLAGS
 
-            start = previous_value + inflow
-            if start > 0:
-                daily = (value + outflow) / start - ONE
-                if not value:
-                    flags |= _EMPTIED
-            else:
-                daily = ZERO
-                flags |= _NO_START
+            daily, return_flags = daily_return(previous_value, inflow, value, outflow)
+            flags |= return_flags
             index *= ONE + daily
             out.append(DayValue(d, value, cash, inflow, outflow, daily, index, flags))
             previous_value = value
