@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from clients.models import Client
@@ -34,6 +34,7 @@ VALUATION_FIELDS = [
     "inflow_eur",
     "outflow_eur",
 ]
+ROLL_UP_CHUNK = 5000
 HOLDING_FIELDS = ["portfolio", "instrument", "valid_from", "valid_to", "quantity", "cost"]
 CENT = Decimal("0.01")
 RETURN_PLACES = Decimal("0.000000000001")
@@ -195,27 +196,15 @@ def portfolio_revalue(*, portfolio_id: int, until: date | None = None) -> int:
 
 def client_assets_refresh(*, client_ids) -> None:
     """Keep each client's total assets (EUR, latest valuation of each portfolio) for lists and sorting."""
-    latest = (
-        Valuation.objects.filter(portfolio__client_id__in=client_ids)
-        .values("portfolio_id")
-        .annotate(last=Max("date"))
-        .values_list("portfolio_id", "last")
+    totals = dict(
+        Valuation.objects.filter(portfolio__client_id__in=client_ids, date=F("portfolio__valued_on"))
+        .values("portfolio__client_id")
+        .annotate(total=Sum("market_value_eur"))
+        .values_list("portfolio__client_id", "total")
     )
-    pairs = list(latest)
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    if pairs:
-        from django.db.models import Q
-
-        condition = Q()
-        for portfolio_id, last in pairs:
-            condition |= Q(portfolio_id=portfolio_id, date=last)
-        for client_id, value in Valuation.objects.filter(condition).values_list(
-            "portfolio__client_id", "market_value_eur"
-        ):
-            totals[client_id] += value
-    clients = list(Client.objects.filter(pk__in=client_ids))
+    clients = list(Client.objects.filter(pk__in=client_ids).only("pk"))
     for client in clients:
-        client.assets = totals[client.pk]
+        client.assets = totals.get(client.pk) or ZERO
         client.assets_currency = "EUR"
     Client.objects.bulk_update(clients, ["assets", "assets_currency"], batch_size=2000)
 
@@ -275,15 +264,26 @@ def revalue_and_roll_up(*, portfolio_ids) -> int:
     days = 0
     for portfolio_id in portfolio_ids:
         days += portfolio_revalue(portfolio_id=portfolio_id)
-    client_ids = set(Portfolio.objects.filter(pk__in=portfolio_ids).values_list("client_id", flat=True))
-    client_assets_refresh(client_ids=client_ids)
-    advisors = Client.objects.filter(pk__in=client_ids, advisor__isnull=False).values_list(
-        "advisor_id", "advisor__organisation_id"
-    )
-    advisor_ids = {a for a, _ in advisors}
-    firm_ids = {f for _, f in advisors if f}
+    roll_up(portfolio_ids=portfolio_ids)
+    return days
+
+
+def roll_up(*, portfolio_ids) -> None:
+    """After portfolios were revalued: their clients' totals, and their brokers' and firms' books."""
+    portfolio_ids = list(portfolio_ids)
+    advisor_ids, firm_ids = set(), set()
+    # Chunks keep every IN list well below the database's parameter limits.
+    for i in range(0, len(portfolio_ids), ROLL_UP_CHUNK):
+        chunk = portfolio_ids[i : i + ROLL_UP_CHUNK]
+        client_ids = set(Portfolio.objects.filter(pk__in=chunk).values_list("client_id", flat=True))
+        client_assets_refresh(client_ids=client_ids)
+        for advisor_id, firm_id in Client.objects.filter(pk__in=client_ids, advisor__isnull=False).values_list(
+            "advisor_id", "advisor__organisation_id"
+        ):
+            advisor_ids.add(advisor_id)
+            if firm_id:
+                firm_ids.add(firm_id)
     for advisor_id in advisor_ids:
         book_revalue(advisor_id=advisor_id)
     for firm_id in firm_ids:
         book_revalue(firm_id=firm_id)
-    return days
