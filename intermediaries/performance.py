@@ -7,8 +7,15 @@ arithmetic fast (a full replay of years of bookings is a single pass) and testab
 Conventions
 -----------
 * Money, quantities, prices, rates and returns are `decimal.Decimal`, never float. Every public
-  function computes in a local decimal context with 28 significant digits and does not round its
-  results to cents: storing (and quantizing to the model's decimal places) is the caller's job.
+  function computes in a local decimal context with 28 significant digits. The aggregates and period
+  figures do not round their results; storing (and quantizing to the model's decimal places) is
+  the caller's job.
+* `value_portfolio` is the exception, on purpose: what it carries from one day to the next is kept
+  at the precision `Valuation` and `Holding` store it with -- each day's cash, market value, inflow
+  and outflow to the cent, the index to 12 decimal places, each position's cost to the cent (the
+  daily return itself is not rounded). Then a stored day is a complete state: `ResumeState` built
+  from it continues the replay and gives the same figures, to the last digit, as a replay from the
+  first booking. Quantities are never rounded.
 * FX rates follow `intermediaries.models.FxRate`: units of a currency per 1 EUR; EUR is always 1.
   An amount in currency A on day d becomes `amount / rate_A(d) * rate_P(d)` in currency P.
 * Valuation days are Monday to Friday from the first booking to `until`, plus any weekend day
@@ -34,7 +41,7 @@ import bisect
 import calendar
 import decimal
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -46,12 +53,16 @@ __all__ = [
     "HoldingSpan",
     "PerformanceInputError",
     "PortfolioHistory",
+    "ResumePosition",
+    "ResumeState",
     "Txn",
     "TxnType",
     "aggregate",
     "annualise",
+    "fallback_prices",
     "mwr",
     "period_bounds",
+    "resume_state",
     "twr",
     "value_portfolio",
     "xirr",
@@ -62,6 +73,9 @@ PRECISION = 28
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+# The stored precision (`Valuation`, `Holding`): what the replay carries from day to day.
+CENT = Decimal("0.01")
+INDEX_PLACES = Decimal("0.000000000001")
 
 PriceSeries = Sequence[tuple[date, Decimal]]
 RateSeries = Sequence[tuple[date, Decimal]]
@@ -113,6 +127,8 @@ class TxnType(enum.StrEnum):
 _CASH_IN = frozenset({"dividend", "interest"})
 _CASH_OUT = frozenset({"fee", "tax"})
 _SECURITY_TYPES = frozenset({"buy", "sell", "transfer_in", "transfer_out"})
+# Bookings whose price becomes the position's value while its instrument has no close yet.
+_FALLBACK_TYPES = frozenset({"buy", "transfer_in", "transfer_out"})
 _KNOWN_TYPES = frozenset(t.value for t in TxnType)
 
 
@@ -165,6 +181,72 @@ class PortfolioHistory:
     currency: str
     days: list[DayValue] = field(default_factory=list)  # one per valuation day, in date order
     holdings: list[HoldingSpan] = field(default_factory=list)  # by instrument, then valid_from
+
+
+@dataclass(frozen=True)
+class ResumePosition:
+    """One instrument at the end of a stored day: its open holding span, and its fallback price.
+
+    `valid_from` is the start of the open span (None when nothing is held). `fallback` is the
+    (price, currency) of the latest buy or transfer with a price on or before that day -- what the
+    position is worth while the instrument has no close yet; None when there is none (or it cannot
+    matter because the instrument has a close on or before the day). An instrument that is not
+    held may be given for its fallback alone (quantity 0).
+    """
+
+    quantity: Decimal
+    cost: Decimal  # in the portfolio currency, as stored (cents)
+    valid_from: date | None
+    fallback: tuple[Decimal, str] | None = None
+
+
+@dataclass(frozen=True)
+class ResumeState:
+    """Where a replay stands at the end of `day`, a day that is already stored.
+
+    Built from that day's `Valuation` row (market value, cash, index) and the `Holding` spans open
+    at its end; `resume_state` does it from a `DayValue` and `HoldingSpan`s.
+    """
+
+    day: date
+    market_value: Decimal
+    cash: Decimal
+    twr_index: Decimal
+    positions: Mapping[int, ResumePosition] = field(default_factory=dict)  # by instrument id
+
+
+def resume_state(
+    day: DayValue,
+    holdings: Iterable[HoldingSpan],
+    fallbacks: Mapping[int, tuple[Decimal, str]] | None = None,
+) -> ResumeState:
+    """The state at the end of `day` from its row, the spans (those open at its end count) and fallbacks."""
+    fallbacks = fallbacks or {}
+    positions: dict[int, ResumePosition] = {}
+    for span in holdings:
+        if span.quantity and span.valid_from <= day.date and (span.valid_to is None or span.valid_to > day.date):
+            positions[span.instrument_id] = ResumePosition(
+                span.quantity, span.cost, span.valid_from, fallbacks.get(span.instrument_id)
+            )
+    for iid, fallback in fallbacks.items():
+        if iid not in positions:
+            positions[iid] = ResumePosition(ZERO, ZERO, None, fallback)
+    return ResumeState(day.date, day.market_value, day.cash, day.twr_index, positions)
+
+
+def fallback_prices(transactions: Iterable[Txn], through: date | None = None) -> dict[int, tuple[Decimal, str]]:
+    """Per instrument, (price, currency) of the latest buy or transfer with a price on or before `through`.
+
+    The replay values a position at that price while its instrument has no close yet; a resumed
+    replay needs it for the bookings it does not see again.
+    """
+    latest: dict[int, tuple[Decimal, str]] = {}
+    for t in sorted(transactions, key=lambda t: (t.trade_date, t.id)):
+        if through is not None and t.trade_date > through:
+            break
+        if t.type in _FALLBACK_TYPES and t.instrument_id is not None and t.price > 0:
+            latest[t.instrument_id] = (t.price, t.currency)
+    return latest
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,21 +374,42 @@ def value_portfolio(
     instrument_currency: dict[int, str],
     fx: dict[str, RateSeries],
     until: date,
+    resume: ResumeState | None = None,
 ) -> PortfolioHistory:
     """Replay `transactions` and value the portfolio on every valuation day up to `until`.
 
     Bookings after `until` are ignored. Returns the daily series and the holding spans; an empty
     history when nothing was booked on or before `until`. Raises `PerformanceInputError` for a
     booking it cannot interpret or an amount in a currency with no FX rate on or before its day.
+
+    With `resume`, the replay continues after `resume.day` instead of starting at the first
+    booking: bookings on or before that day are ignored (the state already holds them), the days
+    are those after it up to `until` (weekdays and booking days, as always), and the index goes on
+    from `resume.twr_index`. Prices and rates need only start with the last entry on or before
+    `resume.day` per instrument and currency. `holdings` then holds only what changed: spans
+    opened after `resume.day`, and spans open at `resume.day` that have since closed -- with
+    their original `valid_from` and their `valid_to`, to replace the stored ones. A span open at
+    `resume.day` and still open is not returned. Stored rows plus these figures are what a full
+    replay gives.
     """
     with decimal.localcontext(prec=PRECISION):
-        txns = sorted((t for t in transactions if t.trade_date <= until), key=lambda t: (t.trade_date, t.id))
+        after = resume.day if resume is not None else None
+        txns = sorted(
+            (t for t in transactions if t.trade_date <= until and (after is None or t.trade_date > after)),
+            key=lambda t: (t.trade_date, t.id),
+        )
         for t in txns:
             _check(t)
-        if not txns:
+        if after is None:
+            if not txns:
+                return PortfolioHistory(currency=currency)
+            first = txns[0].trade_date
+        else:
+            first = after + timedelta(days=1)
+        days = valuation_days(first, until, (t.trade_date for t in txns))
+        if not days:
             return PortfolioHistory(currency=currency)
-        days = valuation_days(txns[0].trade_date, until, (t.trade_date for t in txns))
-        return _replay(currency, txns, days, prices, instrument_currency, fx)
+        return _replay(currency, txns, days, prices, instrument_currency, fx, resume)
 
 
 def _check(t: Txn) -> None:
@@ -325,6 +428,7 @@ def _replay(
     prices: dict[int, PriceSeries],
     instrument_currency: dict[int, str],
     fx: dict[str, RateSeries],
+    resume: ResumeState | None = None,
 ) -> PortfolioHistory:
     convert = _Converter(currency, fx)
     closes: dict[int, _ForwardSeries] = {}
@@ -337,6 +441,22 @@ def _replay(
     previous_value = ZERO
     index = ONE
     k, n = 0, len(txns)
+    resumed_through: date | None = None
+    if resume is not None:
+        resumed_through = resume.day
+        cash = resume.cash.quantize(CENT)
+        previous_value = resume.market_value.quantize(CENT)
+        index = resume.twr_index.quantize(INDEX_PLACES)
+        for iid, start in resume.positions.items():
+            pos = positions[iid] = _Position()
+            pos.fallback = start.fallback
+            if start.quantity:
+                if start.valid_from is None or start.valid_from > resumed_through:
+                    raise PerformanceInputError(f"Resume: instrument {iid} is held without a span open on {resume.day}.")
+                pos.quantity = start.quantity
+                pos.cost = start.cost.quantize(CENT)
+                pos.span_from, pos.span_quantity, pos.span_cost = start.valid_from, pos.quantity, pos.cost
+                held[iid] = pos
 
     def unit_value(iid: int, pos: _Position, d: date) -> tuple[Decimal, bool]:
         """Value of one unit in the portfolio currency on d, and whether the price was stale."""
@@ -416,7 +536,10 @@ def _replay(
                 else:
                     held.pop(iid, None)
 
-        # End of day: value, flags, return.
+        # End of day: value, flags, return -- at the stored precision (see the module docstring).
+        cash = cash.quantize(CENT)
+        inflow = inflow.quantize(CENT)
+        outflow = outflow.quantize(CENT)
         securities = ZERO
         for iid, pos in held.items():
             unit, stale = unit_value(iid, pos, d)
@@ -425,22 +548,25 @@ def _replay(
                 flags |= _STALE
             if pos.quantity < 0:
                 flags |= _SHORT
-        value = cash + securities
+        value = (cash + securities).quantize(CENT)
         if cash < 0:
             flags |= _NEG_CASH
 
         daily, return_flags = daily_return(previous_value, inflow, value, outflow)
         flags |= return_flags
-        index *= ONE + daily
+        index = (index * (ONE + daily)).quantize(INDEX_PLACES)
         flags |= convert.flags
         out.append(DayValue(d, value, cash, inflow, outflow, daily, index, flags))
         previous_value = value
 
         for iid in touched:
-            _roll_span(spans, iid, positions[iid], d)
+            pos = positions[iid]
+            pos.cost = pos.cost.quantize(CENT)
+            _roll_span(spans, iid, pos, d)
 
     for iid, pos in positions.items():
-        if pos.span_from is not None:
+        # A span open at the resumed day and still open is already stored as it is.
+        if pos.span_from is not None and (resumed_through is None or pos.span_from > resumed_through):
             spans.append(HoldingSpan(iid, pos.span_from, None, pos.span_quantity, pos.span_cost))
     spans.sort(key=lambda s: (s.instrument_id, s.valid_from))
     return PortfolioHistory(currency=currency, days=out, holdings=spans)

@@ -1,15 +1,31 @@
+from datetime import date
+
 from celery import shared_task
 
 from . import valuation
 
 
+def _revalue_item(item) -> tuple[int, date | None]:
+    """[portfolio id, since as an ISO date or None] -> (id, date); a plain id means from the first booking."""
+    if isinstance(item, int):
+        return item, None
+    portfolio_id, since = item
+    return int(portfolio_id), date.fromisoformat(since) if since else None
+
+
 @shared_task(bind=True, max_retries=5, acks_late=True)
-def portfolios_revalue(self, portfolio_ids: list[int]) -> int:
+def portfolios_revalue(self, portfolios: list) -> int:
     """Recompute these portfolios, then their clients' totals and their brokers' and firms' books.
 
-    Idempotent: every step replaces its rows for the same inputs, so a retry gives the same result.
+    `portfolios` holds [portfolio id, since] pairs (JSON: since is an ISO date, or None for a
+    replay from the first booking); each portfolio is revalued from `since` on. A plain id is a
+    full replay (the form tasks queued before the pairs were).
+
+    Idempotent: every step replaces its rows for the same inputs, so a retry gives the same result
+    (an incremental run resumes from the same stored day before `since`, which it never rewrites).
     """
+    work = [_revalue_item(item) for item in portfolios]
     try:
-        return valuation.revalue_and_roll_up(portfolio_ids=portfolio_ids)
+        return valuation.revalue_and_roll_up(revalue_from=work)
     except Exception as exc:  # a database hiccup: try again later with backoff
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc

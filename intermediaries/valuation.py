@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from clients.models import Client
@@ -40,14 +40,48 @@ CENT = Decimal("0.01")
 RETURN_PLACES = Decimal("0.000000000001")
 
 
-def _fx_series(currencies: set[str], until: date) -> dict[str, list[tuple[date, Decimal]]]:
-    series: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
-    wanted = currencies - {"EUR"}
-    if wanted:
-        rows = FxRate.objects.filter(currency__in=wanted, date__lte=until).order_by("currency", "date")
-        for currency, day, rate in rows.values_list("currency", "date", "rate"):
-            series[currency].append((day, rate))
+# How far before the resumed day the bulk load of closes and rates reaches; an instrument (or
+# currency) with no row in that window gets its last earlier row with one more query.
+SERIES_LOOKBACK = timedelta(days=10)
+
+
+def _series_from(model, key: str, value: str, keys, start: date | None, until: date) -> dict:
+    """Per key, the sorted (date, value) rows of `model` up to `until`.
+
+    With `start`, only from the last row on or before `start` (so the carry-forward of the last
+    known close or rate works from there on) instead of from the first row.
+    """
+    series: dict = defaultdict(list)
+    keys = set(keys)
+    if not keys:
+        return {}
+    rows = model.objects.filter(**{f"{key}__in": keys}, date__lte=until)
+    if start is not None:
+        rows = rows.filter(date__gte=start - SERIES_LOOKBACK)
+    for k, day, v in rows.order_by(key, "date").values_list(key, "date", value):
+        series[k].append((day, v))
+    if start is not None:
+        for k in keys:
+            found = series.get(k)
+            if found and found[0][0] <= start:
+                continue
+            earlier = (
+                model.objects.filter(**{key: k}, date__lt=start - SERIES_LOOKBACK)
+                .order_by("-date")
+                .values_list("date", value)
+                .first()
+            )
+            if earlier is not None:
+                series[k].insert(0, earlier)
     return dict(series)
+
+
+def _fx_series(currencies: set[str], until: date, start: date | None = None) -> dict[str, list[tuple[date, Decimal]]]:
+    return _series_from(FxRate, "currency", "rate", currencies - {"EUR"}, start, until)
+
+
+def _price_series(instrument_ids, until: date, start: date | None = None) -> dict[int, list[tuple[date, Decimal]]]:
+    return _series_from(Price, "instrument_id", "close", instrument_ids, start, until)
 
 
 def _to_eur(amount: Decimal, currency: str, day: date, fx) -> Decimal:
@@ -105,46 +139,27 @@ def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
-def portfolio_revalue(*, portfolio_id: int, until: date | None = None) -> int:
-    """Replay one portfolio from its first booking and store every day's figures. Returns days stored."""
-    until = until or timezone.localdate() - timedelta(days=1)
-    portfolio = Portfolio.objects.get(pk=portfolio_id)
-    bookings = [
-        performance.Txn(*row)
-        for row in Transaction.objects.filter(portfolio_id=portfolio_id, trade_date__lte=until)
-        .order_by("trade_date", "id")
-        .values_list("id", "type", "trade_date", "instrument_id", "quantity", "price", "amount", "currency")
-    ]
-    instrument_ids = {b.instrument_id for b in bookings if b.instrument_id}
-    instruments = Instrument.objects.filter(pk__in=instrument_ids).values_list("id", "currency", "asset_class")
-    instrument_currency = {i: c for i, c, _ in instruments}
-    instrument_class = {i: a for i, _, a in instruments}
-    prices: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    if bookings:
-        rows = Price.objects.filter(instrument_id__in=instrument_ids, date__lte=until).order_by("instrument_id", "date")
-        for instrument_id, day, close in rows.values_list("instrument_id", "date", "close"):
-            prices[instrument_id].append((day, close))
-    currencies = {portfolio.currency, *instrument_currency.values(), *(b.currency for b in bookings)}
-    fx = _fx_series(currencies, until)
-    history = (
-        performance.value_portfolio(
-            currency=portfolio.currency,
-            transactions=bookings,
-            prices=dict(prices),
-            instrument_currency=instrument_currency,
-            fx=fx,
-            until=until,
-        )
-        if bookings
-        else None
-    )
-    days = history.days if history else []
-    spans = history.holdings if history else []
-    eur = portfolio.currency == "EUR"
-    valuations = []
+BOOKING_FIELDS = ("id", "type", "trade_date", "instrument_id", "quantity", "price", "amount", "currency")
+
+
+def _bookings(portfolio_id: int, **filters) -> list[performance.Txn]:
+    rows = Transaction.objects.filter(portfolio_id=portfolio_id, **filters).order_by("trade_date", "id")
+    return [performance.Txn(*row) for row in rows.values_list(*BOOKING_FIELDS)]
+
+
+def _instruments(instrument_ids) -> tuple[dict[int, str], dict[int, str]]:
+    if not instrument_ids:
+        return {}, {}
+    instruments = list(Instrument.objects.filter(pk__in=instrument_ids).values_list("id", "currency", "asset_class"))
+    return {i: c for i, c, _ in instruments}, {i: a for i, _, a in instruments}
+
+
+def _valuation_rows(portfolio_id: int, currency: str, days, fx) -> list[tuple]:
+    eur = currency == "EUR"
+    rows = []
     for day in days:
-        to_eur = ONE if eur else ONE / performance.rate_on(fx, portfolio.currency, day.date)
-        valuations.append(
+        to_eur = ONE if eur else ONE / performance.rate_on(fx, currency, day.date)
+        rows.append(
             (
                 portfolio_id,
                 day.date,
@@ -160,10 +175,91 @@ def portfolio_revalue(*, portfolio_id: int, until: date | None = None) -> int:
                 (day.outflow * to_eur).quantize(CENT),
             )
         )
-    holdings = [
+    return rows
+
+
+def _holding_rows(portfolio_id: int, spans) -> list[tuple]:
+    return [
         (portfolio_id, span.instrument_id, span.valid_from, span.valid_to, span.quantity, span.cost.quantize(CENT))
         for span in spans
     ]
+
+
+def _store_latest(portfolio_id: int, allocation: dict, last: tuple[date, Decimal] | None) -> None:
+    """The portfolio's allocation and its latest value (day, market value), replacing the previous ones."""
+    Allocation.objects.filter(portfolio_id=portfolio_id).delete()
+    Allocation.objects.bulk_create(
+        [Allocation(portfolio_id=portfolio_id, asset_class=k, market_value_eur=v) for k, v in allocation.items()]
+    )
+    Portfolio.objects.filter(pk=portfolio_id).update(
+        market_value=last[1] if last else ZERO, valued_on=last[0] if last else None
+    )
+
+
+def portfolio_revalue(*, portfolio_id: int, until: date | None = None, since: date | None = None) -> int:
+    """Value one portfolio up to `until` (default: yesterday) and store its figures. Returns the days written.
+
+    Without `since`, the bookings are replayed from the first one and every stored row of the
+    portfolio is replaced. With `since` -- the earliest day whose valuation may have changed (a
+    new price day, a booking or a correction dated that day) -- the replay resumes from the stored
+    day before it: rows before that day stay, the rest is replaced, and the figures are the same as
+    a full replay's (see `performance.value_portfolio`). When nothing is stored before `since`
+    (a new portfolio, or `since` on or before the first booking) it is a full replay all the same.
+
+    The portfolio row is locked for the whole run, so two runs for one portfolio never interleave.
+    """
+    until = until or timezone.localdate() - timedelta(days=1)
+    with transaction.atomic():
+        currency = Portfolio.objects.select_for_update().filter(pk=portfolio_id).values_list("currency", flat=True).get()
+        stored = _stored_day_before(portfolio_id, since, until) if since is not None else None
+        if stored is None:
+            return _revalue_full(portfolio_id, currency, until)
+        return _revalue_from(portfolio_id, currency, until, stored)
+
+
+def _stored_day_before(portfolio_id: int, since: date, until: date) -> tuple | None:
+    """(date, market value, cash, index) of the last stored day before `since`, if a replay may resume there."""
+    start = min(since, until + timedelta(days=1))
+    row = (
+        Valuation.objects.filter(portfolio_id=portfolio_id, date__lt=start)
+        .order_by("-date")
+        .values_list("date", "market_value", "cash", "twr_index")
+        .first()
+    )
+    if row is None:
+        return None
+    first_booking = (
+        Transaction.objects.filter(portfolio_id=portfolio_id)
+        .order_by("trade_date")
+        .values_list("trade_date", flat=True)
+        .first()
+    )
+    if first_booking is None or start <= first_booking or row[0] < first_booking:
+        return None
+    return row
+
+
+def _revalue_full(portfolio_id: int, currency: str, until: date) -> int:
+    bookings = _bookings(portfolio_id, trade_date__lte=until)
+    instrument_ids = {b.instrument_id for b in bookings if b.instrument_id}
+    instrument_currency, instrument_class = _instruments(instrument_ids)
+    prices = _price_series(instrument_ids, until) if bookings else {}
+    fx = _fx_series({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until)
+    history = (
+        performance.value_portfolio(
+            currency=currency,
+            transactions=bookings,
+            prices=prices,
+            instrument_currency=instrument_currency,
+            fx=fx,
+            until=until,
+        )
+        if bookings
+        else None
+    )
+    days = history.days if history else []
+    spans = history.holdings if history else []
+    valuations = _valuation_rows(portfolio_id, currency, days, fx)
     allocation = (
         _allocation(
             spans=spans,
@@ -173,24 +269,94 @@ def portfolio_revalue(*, portfolio_id: int, until: date | None = None) -> int:
             instrument_class=instrument_class,
             instrument_currency=instrument_currency,
             fx=fx,
-            portfolio_currency=portfolio.currency,
+            portfolio_currency=currency,
         )
         if days
         else {}
     )
-    with transaction.atomic():
-        Valuation.objects.filter(portfolio_id=portfolio_id).delete()
-        Holding.objects.filter(portfolio_id=portfolio_id).delete()
-        Allocation.objects.filter(portfolio_id=portfolio_id).delete()
-        _insert_rows(Valuation, VALUATION_FIELDS, valuations)
-        _insert_rows(Holding, HOLDING_FIELDS, holdings)
-        Allocation.objects.bulk_create(
-            [Allocation(portfolio_id=portfolio_id, asset_class=k, market_value_eur=v) for k, v in allocation.items()]
+    Valuation.objects.filter(portfolio_id=portfolio_id).delete()
+    Holding.objects.filter(portfolio_id=portfolio_id).delete()
+    _insert_rows(Valuation, VALUATION_FIELDS, valuations)
+    _insert_rows(Holding, HOLDING_FIELDS, _holding_rows(portfolio_id, spans))
+    last = valuations[-1] if valuations else None
+    _store_latest(portfolio_id, allocation, (last[1], last[2]) if last else None)
+    return len(valuations)
+
+
+def _revalue_from(portfolio_id: int, currency: str, until: date, stored: tuple) -> int:
+    """Resume after the stored day `stored[0]`: replace the rows after it and the spans that changed."""
+    day, market_value, cash, twr_index = stored
+    # The spans open at the end of `day`: the positions the replay starts from.
+    open_rows = [
+        row
+        for row in Holding.objects.filter(portfolio_id=portfolio_id, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .values_list("id", "instrument_id", "valid_from", "valid_to", "quantity", "cost")
+        if row[4]
+    ]
+    bookings = _bookings(portfolio_id, trade_date__gt=day, trade_date__lte=until)
+    instrument_ids = {row[1] for row in open_rows} | {b.instrument_id for b in bookings if b.instrument_id}
+    instrument_currency, instrument_class = _instruments(instrument_ids)
+    prices = _price_series(instrument_ids, until, start=day)
+    fx = _fx_series({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
+    # A position is worth its last buy or transfer price only while its instrument has no close yet.
+    no_close = {i for i in instrument_ids if not prices.get(i) or prices[i][0][0] > day}
+    fallbacks = (
+        performance.fallback_prices(
+            _bookings(portfolio_id, instrument_id__in=no_close, trade_date__lte=day, price__gt=0), through=day
         )
-        last = valuations[-1] if valuations else None
-        Portfolio.objects.filter(pk=portfolio_id).update(
-            market_value=last[2] if last else ZERO, valued_on=last[1] if last else None
-        )
+        if no_close
+        else {}
+    )
+    positions = {
+        iid: performance.ResumePosition(quantity, cost, valid_from, fallbacks.get(iid))
+        for _, iid, valid_from, _, quantity, cost in open_rows
+    }
+    for iid, fallback in fallbacks.items():
+        positions.setdefault(iid, performance.ResumePosition(ZERO, ZERO, None, fallback))
+    history = performance.value_portfolio(
+        currency=currency,
+        transactions=bookings,
+        prices=prices,
+        instrument_currency=instrument_currency,
+        fx=fx,
+        until=until,
+        resume=performance.ResumeState(day, market_value, cash, twr_index, positions),
+    )
+
+    # Spans: those opened after `day` are replaced wholesale; of those open at its end, the ones
+    # the replay closed get their new end, the others are (again) open.
+    changed = {(s.instrument_id, s.valid_from): s for s in history.holdings if s.valid_from <= day}
+    new_spans = [s for s in history.holdings if s.valid_from > day]
+    drop_ids = []
+    open_spans = [s for s in new_spans if s.valid_to is None]
+    for row_id, iid, valid_from, valid_to, quantity, cost in open_rows:
+        span = changed.get((iid, valid_from))
+        new_to = span.valid_to if span is not None else None
+        if new_to is None:
+            open_spans.append(performance.HoldingSpan(iid, valid_from, None, quantity, cost))
+        if new_to != valid_to:
+            drop_ids.append(row_id)
+            new_spans.append(performance.HoldingSpan(iid, valid_from, new_to, quantity, cost))
+
+    valuations = _valuation_rows(portfolio_id, currency, history.days, fx)
+    last_day = history.days[-1] if history.days else None
+    allocation = _allocation(
+        spans=open_spans,
+        cash=last_day.cash if last_day else cash,
+        day=last_day.date if last_day else day,
+        prices=prices,
+        instrument_class=instrument_class,
+        instrument_currency=instrument_currency,
+        fx=fx,
+        portfolio_currency=currency,
+    )
+    Valuation.objects.filter(portfolio_id=portfolio_id, date__gt=day).delete()
+    Holding.objects.filter(Q(valid_from__gt=day) | Q(pk__in=drop_ids), portfolio_id=portfolio_id).delete()
+    _insert_rows(Valuation, VALUATION_FIELDS, valuations)
+    _insert_rows(Holding, HOLDING_FIELDS, _holding_rows(portfolio_id, new_spans))
+    last = valuations[-1] if valuations else None
+    _store_latest(portfolio_id, allocation, (last[1], last[2]) if last else (day, market_value))
     return len(valuations)
 
 
@@ -259,12 +425,17 @@ def client_series(*, client_id: int, portfolio_id: int | None = None):
     return performance.chain_link([(r["date"], r["value"], r["inflow"], r["outflow"]) for r in rows])
 
 
-def revalue_and_roll_up(*, portfolio_ids) -> int:
-    """Revalue portfolios, then refresh their clients' assets and the affected books."""
+def revalue_and_roll_up(*, portfolio_ids=(), revalue_from=(), until: date | None = None) -> int:
+    """Revalue portfolios, then refresh their clients' assets and the affected books. Returns the days written.
+
+    `portfolio_ids` are replayed from their first booking; `revalue_from` holds (portfolio id,
+    since) pairs, each revalued from `since` (None: from the first booking), see `portfolio_revalue`.
+    """
+    work = [(pk, None) for pk in portfolio_ids] + [(pk, since) for pk, since in revalue_from]
     days = 0
-    for portfolio_id in portfolio_ids:
-        days += portfolio_revalue(portfolio_id=portfolio_id)
-    roll_up(portfolio_ids=portfolio_ids)
+    for portfolio_id, since in work:
+        days += portfolio_revalue(portfolio_id=portfolio_id, until=until, since=since)
+    roll_up(portfolio_ids=list(dict.fromkeys(pk for pk, _ in work)))
     return days
 
 

@@ -18,6 +18,23 @@ from portal.accounts.services import role_groups_ensure
 from .factories import OrganisationFactory, UserFactory
 
 
+def pytest_collection_modifyitems(config, items):
+    """On SQLite (the embedded default) leave out what only PostgreSQL can do, and say so.
+
+    SQLite allows one writer at a time, so parallel-request tests cannot run there; CI runs the
+    whole suite on PostgreSQL.
+    """
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    postgres_only = [item for item in items if item.get_closest_marker("postgres_only")]
+    if postgres_only:
+        items[:] = [item for item in items if not item.get_closest_marker("postgres_only")]
+        config.hook.pytest_deselected(items=postgres_only)
+        print(f"\nSQLite: {len(postgres_only)} PostgreSQL-only tests not collected (set DATABASE_URL to run them).")
+
+
 def otp_device_for(user) -> TOTPDevice:
     device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
     return device

@@ -43,6 +43,7 @@ def _verify_in_parallel(user, token: str, *, attempts: int = 6) -> list[bool]:
     return results
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_it_accepts_a_recovery_code_once_under_parallel_requests(cast):
     otp_device_for(cast.client1)
@@ -54,6 +55,7 @@ def test_it_accepts_a_recovery_code_once_under_parallel_requests(cast):
     assert StaticToken.objects.filter(device__user=cast.client1).count() == 9
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_it_accepts_a_totp_code_once_under_parallel_requests(cast):
     device = otp_device_for(cast.client1)

@@ -406,6 +406,7 @@ def test_it_reads_a_byte_order_mark_quoted_fields_and_columns_in_any_order(broke
     assert Instrument.objects.get(isin="DE0007164600").name == 'SAP, the "software" company'
 
 
+@pytest.mark.postgres_only
 def test_it_refuses_to_run_while_another_import_holds_the_lock(brokers, tmp_path):
     other = connections.create_connection("default")
     try:
@@ -426,6 +427,7 @@ def transactions_csv(count: int) -> str:
     return "\n".join([header, *(f"X{n},P1,deposit,2026-11-03,,,,1.00,EUR" for n in range(count))]) + "\n"
 
 
+@pytest.mark.postgres_only
 def test_a_batch_costs_the_same_number_of_queries_for_ten_or_a_thousand_rows(brokers, tmp_path):
     core_feed_import(directory=feed_write(tmp_path))
 
