@@ -797,8 +797,10 @@ class PortfolioImporter(_Importer):
 
     def changed(self, old, record, fields):
         # Name and status do not change a value; currency, opening day and owner change its whole history.
+        # The stored days were valued in the old currency or for the old owner: replay from the
+        # first booking (date.min), never resume from them.
         if {"client_id", "currency", "opened_on"} & set(fields):
-            _earliest(self.changes.portfolios, old.pk, min(old.opened_on, record["opened_on"]))
+            _earliest(self.changes.portfolios, old.pk, date.min)
         if "client_id" in fields:
             self.moved_between |= {old.client_id, record["client_id"]}
 

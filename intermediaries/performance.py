@@ -11,11 +11,12 @@ Conventions
   figures do not round their results; storing (and quantizing to the model's decimal places) is
   the caller's job.
 * `value_portfolio` is the exception, on purpose: what it carries from one day to the next is kept
-  at the precision `Valuation` and `Holding` store it with -- each day's cash, market value, inflow
-  and outflow to the cent, the index to 12 decimal places, each position's cost to the cent (the
-  daily return itself is not rounded). Then a stored day is a complete state: `ResumeState` built
-  from it continues the replay and gives the same figures, to the last digit, as a replay from the
-  first booking. Quantities are never rounded.
+  at the precision `Valuation` and `Holding` store it with. Every booking moves cash, flows and
+  cost by whole cents of the portfolio currency (converted, then rounded: as on a statement);
+  each day's market value is rounded to the cent and the index to 12 decimal places; the daily
+  return itself is not rounded, quantities never are. So a stored day is a complete state: a
+  `ResumeState` built from it continues the replay and gives the same figures, to the last digit,
+  as a replay from the first booking.
 * FX rates follow `intermediaries.models.FxRate`: units of a currency per 1 EUR; EUR is always 1.
   An amount in currency A on day d becomes `amount / rate_A(d) * rate_P(d)` in currency P.
 * Valuation days are Monday to Friday from the first booking to `until`, plus any weekend day
@@ -452,7 +453,9 @@ def _replay(
             pos.fallback = start.fallback
             if start.quantity:
                 if start.valid_from is None or start.valid_from > resumed_through:
-                    raise PerformanceInputError(f"Resume: instrument {iid} is held without a span open on {resume.day}.")
+                    raise PerformanceInputError(
+                        f"Resume: instrument {iid} is held without a span open on {resume.day}."
+                    )
                 pos.quantity = start.quantity
                 pos.cost = start.cost.quantize(CENT)
                 pos.span_from, pos.span_quantity, pos.span_cost = start.valid_from, pos.quantity, pos.cost
@@ -486,21 +489,21 @@ def _replay(
             k += 1
             kind = t.type
             if kind == "deposit":
-                amount = convert(t.amount, t.currency)
+                amount = convert(t.amount, t.currency).quantize(CENT)
                 cash += amount
                 inflow += amount
             elif kind == "withdrawal":
-                amount = convert(t.amount, t.currency)
+                amount = convert(t.amount, t.currency).quantize(CENT)
                 cash -= amount
                 outflow += amount
             elif kind in _CASH_IN:
-                cash += convert(t.amount, t.currency)
+                cash += convert(t.amount, t.currency).quantize(CENT)
                 if t.instrument_id is not None:
                     pos = positions.get(t.instrument_id)
                     if pos is None or pos.quantity <= 0:
                         flags |= _INCOME_NO_POS
             elif kind in _CASH_OUT:
-                cash -= convert(t.amount, t.currency)
+                cash -= convert(t.amount, t.currency).quantize(CENT)
             else:  # buy, sell, transfer_in, transfer_out
                 iid = t.instrument_id
                 pos = positions.get(iid)
@@ -511,18 +514,18 @@ def _replay(
                 if kind != "sell" and t.price > 0:
                     pos.fallback = (t.price, t.currency)
                 if kind == "buy":
-                    amount = convert(t.amount, t.currency)
+                    amount = convert(t.amount, t.currency).quantize(CENT)
                     cash -= amount
                     _add(pos, qty, amount)
                 elif kind == "sell":
-                    cash += convert(t.amount, t.currency)
+                    cash += convert(t.amount, t.currency).quantize(CENT)
                     _remove(pos, qty)
                 else:
                     if t.amount > 0:
-                        value = convert(t.amount, t.currency)
+                        value = convert(t.amount, t.currency).quantize(CENT)
                     else:
                         unit, stale = unit_value(iid, pos, d)
-                        value = qty * unit
+                        value = (qty * unit).quantize(CENT)
                         if stale:
                             flags |= _STALE
                     if kind == "transfer_in":
@@ -537,9 +540,6 @@ def _replay(
                     held.pop(iid, None)
 
         # End of day: value, flags, return -- at the stored precision (see the module docstring).
-        cash = cash.quantize(CENT)
-        inflow = inflow.quantize(CENT)
-        outflow = outflow.quantize(CENT)
         securities = ZERO
         for iid, pos in held.items():
             unit, stale = unit_value(iid, pos, d)
@@ -560,9 +560,7 @@ def _replay(
         previous_value = value
 
         for iid in touched:
-            pos = positions[iid]
-            pos.cost = pos.cost.quantize(CENT)
-            _roll_span(spans, iid, pos, d)
+            _roll_span(spans, iid, positions[iid], d)
 
     for iid, pos in positions.items():
         # A span open at the resumed day and still open is already stored as it is.
@@ -573,13 +571,16 @@ def _replay(
 
 
 def _add(pos: _Position, qty: Decimal, value: Decimal) -> None:
-    """Quantity in at `value`; buying back a short position carries no cost for the covered part."""
+    """Quantity in at `value`; buying back a short position carries no cost for the covered part.
+
+    The cost stays in cents, as it is stored.
+    """
     before = pos.quantity
     pos.quantity = before + qty
     if before >= 0:
-        pos.cost += value
+        pos.cost = (pos.cost + value).quantize(CENT)
     elif pos.quantity > 0 and qty:
-        pos.cost = value * pos.quantity / qty
+        pos.cost = (value * pos.quantity / qty).quantize(CENT)
     else:
         pos.cost = ZERO
 
@@ -591,7 +592,7 @@ def _remove(pos: _Position, qty: Decimal) -> None:
     if pos.quantity <= 0 or before <= 0:
         pos.cost = ZERO
     else:
-        pos.cost -= pos.cost * qty / before
+        pos.cost = (pos.cost - pos.cost * qty / before).quantize(CENT)
 
 
 def _roll_span(spans: list[HoldingSpan], iid: int, pos: _Position, d: date) -> None:

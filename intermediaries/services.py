@@ -44,16 +44,19 @@ def portfolios_affected_by_fx(*, currencies, since: date) -> set[int]:
         .values_list("portfolio_id", flat=True)
         .distinct()
     )
-    affected |= set(Portfolio.objects.filter(currency__in=currencies, valued_on__gte=since).values_list("pk", flat=True))
+    affected |= set(
+        Portfolio.objects.filter(currency__in=currencies, valued_on__gte=since).values_list("pk", flat=True)
+    )
     return affected
 
 
 def _earliest(since: dict[int, date | None], portfolio_id: int, day: date | None) -> None:
     """Keep the earlier day per portfolio; None (from the first booking) beats any day."""
-    if portfolio_id not in since:
-        since[portfolio_id] = day
-    elif since[portfolio_id] is not None and (day is None or day < since[portfolio_id]):
-        since[portfolio_id] = day
+    if portfolio_id in since:
+        current = since[portfolio_id]
+        if current is None or (day is not None and current <= day):
+            return
+    since[portfolio_id] = day
 
 
 def _by_day(changes: dict) -> dict[date, set]:
@@ -110,5 +113,15 @@ def valuations_refresh_queue(*, portfolio_ids=(), revalue_from=None) -> int:
 
 
 def valuations_after_import(report) -> int:
-    """After a feed import: revalue each affected portfolio from the earliest day the import changed."""
-    return valuations_refresh_queue(revalue_from=valuations_affected(report))
+    """After a feed import: revalue each affected portfolio from the earliest day the import changed.
+
+    A client who moved to another broker leaves the old broker's book too: those books are
+    recomputed once the revaluations are queued.
+    """
+    queued = valuations_refresh_queue(revalue_from=valuations_affected(report))
+    advisors = sorted(report.affected_advisors)
+    if advisors:
+        from .tasks import books_revalue
+
+        transaction.on_commit(lambda: books_revalue.delay(advisors))
+    return queued

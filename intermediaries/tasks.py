@@ -29,3 +29,12 @@ def portfolios_revalue(self, portfolios: list) -> int:
         return valuation.revalue_and_roll_up(revalue_from=work)
     except Exception as exc:  # a database hiccup: try again later with backoff
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def books_revalue(self, advisor_ids: list[int]) -> int:
+    """Recompute the books of these brokers and of their firms (idempotent)."""
+    try:
+        return valuation.books_revalue(advisor_ids=advisor_ids)
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc

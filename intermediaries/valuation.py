@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from clients.models import Client
@@ -36,6 +36,7 @@ VALUATION_FIELDS = [
 ]
 ROLL_UP_CHUNK = 5000
 HOLDING_FIELDS = ["portfolio", "instrument", "valid_from", "valid_to", "quantity", "cost"]
+ALLOCATION_FIELDS = ["portfolio", "asset_class", "market_value_eur"]
 CENT = Decimal("0.01")
 RETURN_PLACES = Decimal("0.000000000001")
 
@@ -82,6 +83,35 @@ def _fx_series(currencies: set[str], until: date, start: date | None = None) -> 
 
 def _price_series(instrument_ids, until: date, start: date | None = None) -> dict[int, list[tuple[date, Decimal]]]:
     return _series_from(Price, "instrument_id", "close", instrument_ids, start, until)
+
+
+class MarketData:
+    """Closes and FX rates loaded once and shared by the portfolios of one run (a task's chunk).
+
+    Keyed by the (start, until) they were asked for, so every portfolio gets exactly what it would
+    have loaded itself; after a day's import most portfolios ask for the same and load nothing.
+    The lists are shared: read them, never change them.
+    """
+
+    def __init__(self) -> None:
+        self._prices: dict[tuple, dict[int, list]] = {}
+        self._fx: dict[tuple, dict[str, list]] = {}
+
+    def prices(self, instrument_ids, until: date, start: date | None = None) -> dict[int, list[tuple[date, Decimal]]]:
+        return self._get(self._prices, _price_series, set(instrument_ids), until, start)
+
+    def fx(self, currencies, until: date, start: date | None = None) -> dict[str, list[tuple[date, Decimal]]]:
+        return self._get(self._fx, _fx_series, set(currencies) - {"EUR"}, until, start)
+
+    @staticmethod
+    def _get(cache: dict, load, keys: set, until: date, start: date | None) -> dict:
+        known = cache.setdefault((start, until), {})
+        missing = keys - known.keys()
+        if missing:
+            loaded = load(missing, until, start)
+            for key in missing:
+                known[key] = loaded.get(key, [])
+        return {key: known[key] for key in keys if known[key]}
 
 
 def _to_eur(amount: Decimal, currency: str, day: date, fx) -> Decimal:
@@ -188,15 +218,15 @@ def _holding_rows(portfolio_id: int, spans) -> list[tuple]:
 def _store_latest(portfolio_id: int, allocation: dict, last: tuple[date, Decimal] | None) -> None:
     """The portfolio's allocation and its latest value (day, market value), replacing the previous ones."""
     Allocation.objects.filter(portfolio_id=portfolio_id).delete()
-    Allocation.objects.bulk_create(
-        [Allocation(portfolio_id=portfolio_id, asset_class=k, market_value_eur=v) for k, v in allocation.items()]
-    )
+    _insert_rows(Allocation, ALLOCATION_FIELDS, [(portfolio_id, k, v) for k, v in allocation.items()])
     Portfolio.objects.filter(pk=portfolio_id).update(
         market_value=last[1] if last else ZERO, valued_on=last[0] if last else None
     )
 
 
-def portfolio_revalue(*, portfolio_id: int, until: date | None = None, since: date | None = None) -> int:
+def portfolio_revalue(
+    *, portfolio_id: int, until: date | None = None, since: date | None = None, market: MarketData | None = None
+) -> int:
     """Value one portfolio up to `until` (default: yesterday) and store its figures. Returns the days written.
 
     Without `since`, the bookings are replayed from the first one and every stored row of the
@@ -206,45 +236,55 @@ def portfolio_revalue(*, portfolio_id: int, until: date | None = None, since: da
     a full replay's (see `performance.value_portfolio`). When nothing is stored before `since`
     (a new portfolio, or `since` on or before the first booking) it is a full replay all the same.
 
-    The portfolio row is locked for the whole run, so two runs for one portfolio never interleave.
+    `market` shares closes and rates between the portfolios of one run. The portfolio row is
+    locked for the whole run, so two runs for one portfolio never interleave.
     """
     until = until or timezone.localdate() - timedelta(days=1)
+    market = market or MarketData()
     with transaction.atomic():
-        currency = Portfolio.objects.select_for_update().filter(pk=portfolio_id).values_list("currency", flat=True).get()
-        stored = _stored_day_before(portfolio_id, since, until) if since is not None else None
-        if stored is None:
-            return _revalue_full(portfolio_id, currency, until)
-        return _revalue_from(portfolio_id, currency, until, stored)
+        if since is None:
+            currency = Portfolio.objects.select_for_update().values_list("currency", flat=True).get(pk=portfolio_id)
+            return _revalue_full(portfolio_id, currency, until, market)
+        start = min(since, until + timedelta(days=1))
+        currency, first_booking, last_stored, *stored = _stored_state(portfolio_id, start)
+        resumable = stored[0] is not None and first_booking is not None and first_booking <= stored[0]
+        if not resumable or start <= first_booking:
+            return _revalue_full(portfolio_id, currency, until, market)
+        return _revalue_from(portfolio_id, currency, until, market, stored, last_stored)
 
 
-def _stored_day_before(portfolio_id: int, since: date, until: date) -> tuple | None:
-    """(date, market value, cash, index) of the last stored day before `since`, if a replay may resume there."""
-    start = min(since, until + timedelta(days=1))
-    row = (
-        Valuation.objects.filter(portfolio_id=portfolio_id, date__lt=start)
-        .order_by("-date")
-        .values_list("date", "market_value", "cash", "twr_index")
-        .first()
+def _stored_state(portfolio_id: int, start: date) -> tuple:
+    """Lock the portfolio; its currency, first booking day, last stored day, and the stored day before `start`.
+
+    The stored day is (date, market value, cash, index), all None when there is none.
+    """
+    before = Valuation.objects.filter(portfolio_id=OuterRef("pk"), date__lt=start).order_by("-date")
+    return (
+        Portfolio.objects.select_for_update()
+        .filter(pk=portfolio_id)
+        .annotate(
+            first_booking=Subquery(
+                Transaction.objects.filter(portfolio_id=OuterRef("pk")).order_by("trade_date").values("trade_date")[:1]
+            ),
+            last_stored=Subquery(
+                Valuation.objects.filter(portfolio_id=OuterRef("pk")).order_by("-date").values("date")[:1]
+            ),
+            day=Subquery(before.values("date")[:1]),
+            day_value=Subquery(before.values("market_value")[:1]),
+            day_cash=Subquery(before.values("cash")[:1]),
+            day_index=Subquery(before.values("twr_index")[:1]),
+        )
+        .values_list("currency", "first_booking", "last_stored", "day", "day_value", "day_cash", "day_index")
+        .get()
     )
-    if row is None:
-        return None
-    first_booking = (
-        Transaction.objects.filter(portfolio_id=portfolio_id)
-        .order_by("trade_date")
-        .values_list("trade_date", flat=True)
-        .first()
-    )
-    if first_booking is None or start <= first_booking or row[0] < first_booking:
-        return None
-    return row
 
 
-def _revalue_full(portfolio_id: int, currency: str, until: date) -> int:
+def _revalue_full(portfolio_id: int, currency: str, until: date, market: MarketData) -> int:
     bookings = _bookings(portfolio_id, trade_date__lte=until)
     instrument_ids = {b.instrument_id for b in bookings if b.instrument_id}
     instrument_currency, instrument_class = _instruments(instrument_ids)
-    prices = _price_series(instrument_ids, until) if bookings else {}
-    fx = _fx_series({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until)
+    prices = market.prices(instrument_ids, until) if bookings else {}
+    fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until)
     history = (
         performance.value_portfolio(
             currency=currency,
@@ -283,22 +323,38 @@ def _revalue_full(portfolio_id: int, currency: str, until: date) -> int:
     return len(valuations)
 
 
-def _revalue_from(portfolio_id: int, currency: str, until: date, stored: tuple) -> int:
+def _revalue_from(
+    portfolio_id: int, currency: str, until: date, market: MarketData, stored: list, last_stored: date
+) -> int:
     """Resume after the stored day `stored[0]`: replace the rows after it and the spans that changed."""
     day, market_value, cash, twr_index = stored
-    # The spans open at the end of `day`: the positions the replay starts from.
-    open_rows = [
-        row
-        for row in Holding.objects.filter(portfolio_id=portfolio_id, valid_from__lte=day)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
-        .values_list("id", "instrument_id", "valid_from", "valid_to", "quantity", "cost")
-        if row[4]
-    ]
+    # The spans open at the end of `day` (the positions the replay starts from) and those after it.
+    rows = list(
+        Holding.objects.filter(Q(valid_from__gt=day) | Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .filter(portfolio_id=portfolio_id)
+        .values_list(
+            "id",
+            "instrument_id",
+            "valid_from",
+            "valid_to",
+            "quantity",
+            "cost",
+            "instrument__currency",
+            "instrument__asset_class",
+        )
+    )
+    open_rows = [row[:6] for row in rows if row[2] <= day and row[4]]
+    drop_ids = [row[0] for row in rows if row[2] > day]
+    instrument_currency = {row[1]: row[6] for row in rows}
+    instrument_class = {row[1]: row[7] for row in rows}
     bookings = _bookings(portfolio_id, trade_date__gt=day, trade_date__lte=until)
     instrument_ids = {row[1] for row in open_rows} | {b.instrument_id for b in bookings if b.instrument_id}
-    instrument_currency, instrument_class = _instruments(instrument_ids)
-    prices = _price_series(instrument_ids, until, start=day)
-    fx = _fx_series({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
+    if instrument_ids - instrument_currency.keys():
+        more_currency, more_class = _instruments(instrument_ids - instrument_currency.keys())
+        instrument_currency.update(more_currency)
+        instrument_class.update(more_class)
+    prices = market.prices(instrument_ids, until, start=day)
+    fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
     # A position is worth its last buy or transfer price only while its instrument has no close yet.
     no_close = {i for i in instrument_ids if not prices.get(i) or prices[i][0][0] > day}
     fallbacks = (
@@ -328,7 +384,6 @@ def _revalue_from(portfolio_id: int, currency: str, until: date, stored: tuple) 
     # the replay closed get their new end, the others are (again) open.
     changed = {(s.instrument_id, s.valid_from): s for s in history.holdings if s.valid_from <= day}
     new_spans = [s for s in history.holdings if s.valid_from > day]
-    drop_ids = []
     open_spans = [s for s in new_spans if s.valid_to is None]
     for row_id, iid, valid_from, valid_to, quantity, cost in open_rows:
         span = changed.get((iid, valid_from))
@@ -351,8 +406,10 @@ def _revalue_from(portfolio_id: int, currency: str, until: date, stored: tuple) 
         fx=fx,
         portfolio_currency=currency,
     )
-    Valuation.objects.filter(portfolio_id=portfolio_id, date__gt=day).delete()
-    Holding.objects.filter(Q(valid_from__gt=day) | Q(pk__in=drop_ids), portfolio_id=portfolio_id).delete()
+    if last_stored > day:
+        Valuation.objects.filter(portfolio_id=portfolio_id, date__gt=day).delete()
+    if drop_ids:
+        Holding.objects.filter(pk__in=drop_ids).delete()
     _insert_rows(Valuation, VALUATION_FIELDS, valuations)
     _insert_rows(Holding, HOLDING_FIELDS, _holding_rows(portfolio_id, new_spans))
     last = valuations[-1] if valuations else None
@@ -432,9 +489,10 @@ def revalue_and_roll_up(*, portfolio_ids=(), revalue_from=(), until: date | None
     since) pairs, each revalued from `since` (None: from the first booking), see `portfolio_revalue`.
     """
     work = [(pk, None) for pk in portfolio_ids] + [(pk, since) for pk, since in revalue_from]
+    market = MarketData()
     days = 0
     for portfolio_id, since in work:
-        days += portfolio_revalue(portfolio_id=portfolio_id, until=until, since=since)
+        days += portfolio_revalue(portfolio_id=portfolio_id, until=until, since=since, market=market)
     roll_up(portfolio_ids=list(dict.fromkeys(pk for pk, _ in work)))
     return days
 
@@ -458,3 +516,19 @@ def roll_up(*, portfolio_ids) -> None:
         book_revalue(advisor_id=advisor_id)
     for firm_id in firm_ids:
         book_revalue(firm_id=firm_id)
+
+
+def books_revalue(*, advisor_ids) -> int:
+    """Recompute the books of these brokers and of the firms they work for."""
+    from django.contrib.auth import get_user_model
+
+    firms = set(
+        get_user_model()
+        .objects.filter(pk__in=advisor_ids, organisation__isnull=False)
+        .values_list("organisation_id", flat=True)
+    )
+    for advisor_id in advisor_ids:
+        book_revalue(advisor_id=advisor_id)
+    for firm_id in firms:
+        book_revalue(firm_id=firm_id)
+    return len(advisor_ids) + len(firms)
