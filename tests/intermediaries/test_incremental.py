@@ -30,7 +30,7 @@ from intermediaries.performance import (
     value_portfolio,
 )
 from intermediaries.tasks import portfolios_revalue
-from intermediaries.valuation import portfolio_revalue
+from intermediaries.valuation import VALUATION_FIELDS, portfolio_revalue
 
 from .conftest import DAYS, book, business_days, make_portfolio
 
@@ -429,19 +429,8 @@ def test_the_random_histories_reach_the_edge_cases():
 # Through the database
 # --------------------------------------------------------------------------------------------
 
-VALUATION_COLUMNS = (
-    "date",
-    "market_value",
-    "cash",
-    "inflow",
-    "outflow",
-    "daily_return",
-    "twr_index",
-    "flags",
-    "market_value_eur",
-    "inflow_eur",
-    "outflow_eur",
-)
+# Every stored valuation column but the portfolio itself.
+VALUATION_COLUMNS = tuple(VALUATION_FIELDS[1:])
 UNTIL = DAYS[-1] + timedelta(days=14)  # two weeks of stale prices and rates at the end
 NEW_DAY = business_days(DAYS[-1] + timedelta(days=1), 1)[0]
 SATURDAY = DAYS[14] + timedelta(days=(5 - DAYS[14].weekday()) % 7)
