@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8765
+LOG = Path(tempfile.gettempdir()) / "partnerzone-bench-gunicorn.log"
 TARGETS = [
     # name, path, share of the floor's requests per second required
     ("floor (one indexed query)", "/bench/floor/", None),
@@ -91,7 +92,8 @@ for broker in brokers:
 """
     out = manage("shell", "-c", script, capture_output=True, text=True).stdout
     path = Path(tempfile.mkstemp(prefix="pz-sessions-", suffix=".txt")[1])
-    path.write_text(out)
+    # Django's shell may print its own lines first: keep only the sessions.
+    path.write_text("".join(line + "\n" for line in out.splitlines() if line.startswith("sessionid=")))
     return path
 
 
@@ -112,7 +114,7 @@ def serve():
         cwd=ROOT,
         env=env(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=LOG.open("w"),
         start_new_session=True,
     )
     for _ in range(100):
@@ -122,7 +124,7 @@ def serve():
         except Exception:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"gunicorn did not start; its log: {LOG}")
 
 
 def wrk(path: str, sessions: Path, duration: int, connections: int) -> dict:
@@ -166,7 +168,11 @@ def main():
         rows = [(name, share, wrk(path, sessions, args.duration, args.connections)) for name, path, share in TARGETS]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:  # requests still queued from the load: stop hard
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
         sessions.unlink()
     floor = rows[0][2]["rps"]
     print(f"\n{args.connections} connections, {args.duration} s each, {args.brokers} brokers' sessions\n")

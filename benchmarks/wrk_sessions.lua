@@ -8,7 +8,7 @@ init = function(args)
   local file = io.open(os.getenv("SESSIONS"), "r")
   for line in file:lines() do
     local cookie, client = line:match("([^\t]+)\t(%d+)")
-    sessions[#sessions + 1] = { cookie = cookie, client = client }
+    if cookie then sessions[#sessions + 1] = { cookie = cookie, client = client } end
   end
   file:close()
   counter = math.random(#sessions)

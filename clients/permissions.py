@@ -26,8 +26,14 @@ def client_scope(actor) -> Q | None:
     if actor.has_role(Role.INTERMEDIARY):
         from .models import ClientUserObjectPermission
 
-        shared = ClientUserObjectPermission.objects.filter(user=actor, permission__codename=VIEW_CLIENT)
-        scope |= Q(advisor=actor) | Q(pk__in=shared.values("content_object_id"))
+        # The few shared ids as a list: "advisor = x OR id IN (1, 2)" lets PostgreSQL combine two
+        # index scans, where a subquery in the OR would make it scan every client.
+        shared = list(
+            ClientUserObjectPermission.objects.filter(user=actor, permission__codename=VIEW_CLIENT).values_list(
+                "content_object_id", flat=True
+            )
+        )
+        scope |= Q(advisor=actor) | Q(pk__in=shared) if shared else Q(advisor=actor)
     if actor.has_role(Role.CLIENT):
         scope |= Q(user=actor)
     return scope

@@ -199,7 +199,6 @@ class Valuation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["portfolio", "date"], name="valuation_portfolio_date_uniq")]
-        ordering = ["portfolio", "date"]
 
     def __str__(self):
         return f"{self.portfolio_id} {self.date} {self.market_value}"

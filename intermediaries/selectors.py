@@ -143,7 +143,7 @@ def client_flags(*, client_id, start=None, end=None) -> int:
     if end:
         rows = rows.filter(date__lte=end)
     flags = 0
-    for value in rows.values_list("flags", flat=True).distinct():
+    for value in rows.order_by().values_list("flags", flat=True).distinct():
         flags |= value
     return flags
 
@@ -227,14 +227,16 @@ def dashboard(*, actor, period: str = "YTD") -> dict:
                 if b.date >= start
             ],
         )
+    # The book's portfolio ids once: every list below is then an indexed lookup by portfolio.
+    portfolio_ids = list(Portfolio.objects.filter(client__in=clients).values_list("pk", flat=True))
     figures["latest_transactions"] = list(
-        Transaction.objects.filter(portfolio__client__in=clients)
+        Transaction.objects.filter(portfolio_id__in=portfolio_ids)
         .select_related("portfolio__client", "instrument")
         .order_by("-trade_date", "-id")[:10]
     )
     figures["top_clients"] = list(clients.order_by("-assets", "pk")[:5])
     allocation = (
-        Allocation.objects.filter(portfolio__client__in=clients)
+        Allocation.objects.filter(portfolio_id__in=portfolio_ids)
         .values("asset_class")
         .annotate(value=Sum("market_value_eur"))
         .order_by("-value")
