@@ -13,6 +13,7 @@ so valuations can be recomputed incrementally.
 
 import csv
 import re
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -347,7 +348,7 @@ class _PkSet:
         return index < len(self.bits) and bool(self.bits[index] >> (pk & 7) & 1)
 
 
-class _Importer:
+class _Importer(ABC):
     """Streams one file: header check, row parsing, and per batch lookup, compare, create, update.
 
     A subclass names its file, columns, model, natural key and compared fields, parses a row into
@@ -372,15 +373,17 @@ class _Importer:
     def prepare(self) -> None:
         """Called once, inside the file's transaction, before the first row."""
 
+    @abstractmethod
     def parse(self, values: dict[str, str]) -> dict:
-        raise NotImplementedError
+        """One CSV row (column → text) as model values; raise RowError for a bad row."""
 
     def resolve(self, rows: list[tuple[int, dict]]) -> list[tuple[int, dict]]:
         """Turn references into ids for a whole batch; report and drop rows whose reference is unknown."""
         return rows
 
+    @abstractmethod
     def describe(self, record: dict) -> str:
-        raise NotImplementedError
+        """The record in words, for error messages."""
 
     def created(self, record: dict) -> None:
         """A new row: note what it changes for valuations."""

@@ -29,7 +29,7 @@ if _twilio_http_log.level == logging.NOTSET:
 
 
 class DeliveryError(Exception):
-    pass
+    """The provider refused or could not be reached; the subclass says whether to retry."""
 
 
 class NotDelivered(DeliveryError):
