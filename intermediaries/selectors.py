@@ -17,9 +17,10 @@ from portal.accounts.roles import Role
 
 from . import performance
 from .models import Allocation, BookValuation, Holding, Portfolio, Price, Transaction, Valuation
+from .valuation import client_series, fx_series
 
 ZERO = Decimal("0")
-PERIODS = ["1M", "MTD", "YTD", "1Y", "3Y", "MAX"]
+PERIODS = list(performance.PERIODS)
 
 
 def book_scope(actor) -> dict | None:
@@ -88,7 +89,7 @@ def position_list(*, actor, client_id, on: date | None = None) -> list[Position]
             .values_list("instrument_id", "date", "close")
         ):
             closes.setdefault(instrument_id, (day, close))
-    fx = performance_fx_for({h.instrument.currency for h in holdings} | {p.currency for p in portfolios.values()}, on)
+    fx = fx_series({h.instrument.currency for h in holdings} | {p.currency for p in portfolios.values()}, on)
     positions = []
     for h in holdings:
         portfolio = portfolios[h.portfolio_id]
@@ -119,17 +120,9 @@ def position_list(*, actor, client_id, on: date | None = None) -> list[Position]
     return positions
 
 
-def performance_fx_for(currencies: set[str], on: date):
-    from .valuation import _fx_series
-
-    return _fx_series(currencies, on)
-
-
 def client_performance(*, actor, client_id, start: date | None = None, end: date | None = None) -> dict:
     """TWR, MWR and the daily series of a client's whole holdings (EUR) over a range."""
     client = access_client(actor=actor, client_id=client_id)
-    from .valuation import client_series
-
     series = client_series(client_id=client.pk)
     return performance_summary(
         series, start=start, end=end, flags=client_flags(client_id=client.pk, start=start, end=end)

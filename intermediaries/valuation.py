@@ -77,7 +77,7 @@ def _series_from(model, key: str, value: str, keys, start: date | None, until: d
     return dict(series)
 
 
-def _fx_series(currencies: set[str], until: date, start: date | None = None) -> dict[str, list[tuple[date, Decimal]]]:
+def fx_series(currencies: set[str], until: date, start: date | None = None) -> dict[str, list[tuple[date, Decimal]]]:
     return _series_from(FxRate, "currency", "rate", currencies - {"EUR"}, start, until)
 
 
@@ -101,7 +101,7 @@ class MarketData:
         return self._get(self._prices, _price_series, set(instrument_ids), until, start)
 
     def fx(self, currencies, until: date, start: date | None = None) -> dict[str, list[tuple[date, Decimal]]]:
-        return self._get(self._fx, _fx_series, set(currencies) - {"EUR"}, until, start)
+        return self._get(self._fx, fx_series, set(currencies) - {"EUR"}, until, start)
 
     @staticmethod
     def _get(cache: dict, load, keys: set, until: date, start: date | None) -> dict:
@@ -469,13 +469,11 @@ def book_revalue(*, advisor_id: int | None = None, firm_id: int | None = None) -
     return len(series)
 
 
-def client_series(*, client_id: int, portfolio_id: int | None = None):
-    """A client's (or one portfolio's) daily series in EUR, chain-linked from stored valuations."""
-    rows = Valuation.objects.filter(portfolio__client_id=client_id)
-    if portfolio_id:
-        rows = rows.filter(portfolio_id=portfolio_id)
+def client_series(*, client_id: int):
+    """A client's daily series in EUR, chain-linked from the stored valuations of all their portfolios."""
     rows = (
-        rows.values("date")
+        Valuation.objects.filter(portfolio__client_id=client_id)
+        .values("date")
         .annotate(value=Sum("market_value_eur"), inflow=Sum("inflow_eur"), outflow=Sum("outflow_eur"))
         .order_by("date")
     )
