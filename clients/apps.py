@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ClientsConfig(AppConfig):
     name = "clients"
     verbose_name = _("Clients")
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

@@ -21,6 +21,8 @@ class IntermediariesConfig(AppConfig):
 
         from portal.core.demo import DemoStep, register_step
 
+        from . import signals
         from .demo import demo_step
 
+        signals.connect()
         register_step(DemoStep(name="broker workspace: core feed and valuations", run=demo_step, order=20))

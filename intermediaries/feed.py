@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from portal.audit.services import audit_record
+from portal.core.versioned_cache import data_changed_on_commit
 
 from .models import AssetClass, FxRate, Instrument, Intermediary, Portfolio, Price, Transaction, TransactionType
 
@@ -972,4 +973,5 @@ def core_feed_import(*, directory: Path) -> FeedReport:
                 report.merge(changes)
         with transaction.atomic(durable=True):
             audit_record(action="feed.imported", actor_label="core feed", changes=report.summary())
+    data_changed_on_commit()
     return report

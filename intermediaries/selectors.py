@@ -4,16 +4,18 @@ Every figure comes from precomputed tables (Valuation, Holding, Allocation, Book
 no page replays transactions.
 """
 
+from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.http import Http404
 
 from clients.models import Client
 from clients.selectors import access_client, client_list
 from portal.accounts.roles import Role
+from portal.core.versioned_cache import cached_figures
 
 from . import performance
 from .models import Allocation, BookValuation, Holding, Portfolio, Price, Transaction, Valuation
@@ -32,18 +34,16 @@ def book_scope(actor) -> dict | None:
     return None
 
 
-def portfolio_list(*, actor, client_id=None):
-    portfolios = Portfolio.objects.filter(client__in=client_list(actor=actor))
-    if client_id is not None:
-        portfolios = portfolios.filter(client_id=client_id)
-    return portfolios
+# The `*_of(client=...)` reads below take a client that `access_client` returned for the actor:
+# a page checks access once and then reads everything about that client without checking again.
 
 
-def transaction_list(*, actor, client_id=None):
-    transactions = Transaction.objects.filter(portfolio__client__in=client_list(actor=actor))
-    if client_id is not None:
-        transactions = transactions.filter(portfolio__client_id=client_id)
-    return transactions.select_related("portfolio", "instrument")
+def portfolios_of(*, client):
+    return Portfolio.objects.filter(client=client)
+
+
+def transactions_of(*, client):
+    return Transaction.objects.filter(portfolio__client=client).select_related("portfolio", "instrument")
 
 
 @dataclass
@@ -69,7 +69,14 @@ class Position:
 
 def position_list(*, actor, client_id, on: date | None = None) -> list[Position]:
     """Positions of a client's portfolios on a day, valued at that day's (or the last known) close."""
-    client = access_client(actor=actor, client_id=client_id)
+    return positions_of(client=access_client(actor=actor, client_id=client_id), on=on)
+
+
+def positions_of(*, client, on: date | None = None) -> list[Position]:
+    return cached_figures("positions", (client.pk, on), lambda: _positions(client, on))
+
+
+def _positions(client, on: date | None) -> list[Position]:
     portfolios = {p.pk: p for p in Portfolio.objects.filter(client=client)}
     if on is None:
         on = max((p.valued_on for p in portfolios.values() if p.valued_on), default=date.today())
@@ -110,9 +117,13 @@ def position_list(*, actor, client_id, on: date | None = None) -> list[Position]
                 stale=price_date != on,
             )
         )
-    totals: dict[int, Decimal] = {}
-    for v in Valuation.objects.filter(portfolio_id__in=portfolios, date__lte=on).order_by("portfolio_id", "-date"):
-        totals.setdefault(v.portfolio_id, v.market_value)
+    # Each portfolio's value on the day: its last valuation on or before it, one indexed lookup each.
+    last_value = (
+        Valuation.objects.filter(portfolio_id=OuterRef("pk"), date__lte=on).order_by("-date").values("market_value")[:1]
+    )
+    totals = dict(
+        Portfolio.objects.filter(pk__in=portfolios).annotate(total=Subquery(last_value)).values_list("pk", "total")
+    )
     for position in positions:
         total = totals.get(position.portfolio.pk) or ZERO
         position.weight = position.market_value / total if total else ZERO
@@ -122,7 +133,29 @@ def position_list(*, actor, client_id, on: date | None = None) -> list[Position]
 
 def client_performance(*, actor, client_id, start: date | None = None, end: date | None = None) -> dict:
     """TWR, MWR and the daily series of a client's whole holdings (EUR) over a range."""
-    client = access_client(actor=actor, client_id=client_id)
+    return performance_of(client=access_client(actor=actor, client_id=client_id), start=start, end=end)
+
+
+def performance_of(*, client, start: date | None = None, end: date | None = None) -> dict:
+    return cached_figures("client-performance", (client.pk, start, end), lambda: _summary(client, start, end))
+
+
+def performance_overview_of(*, client) -> dict:
+    """What the client page shows: the period table, the flags and the chart since inception.
+
+    The chart is (ISO day, cumulative return as a float) pairs instead of the exact daily series:
+    a cached entry of a thousand Decimal rows costs more to unpickle than the page takes to render.
+    """
+
+    def compute():
+        summary = _summary(client, None, None)
+        summary["chart"] = [(p["date"].isoformat(), float(p["cumulative_return"])) for p in summary.pop("series")]
+        return summary
+
+    return cached_figures("client-overview", (client.pk,), compute)
+
+
+def _summary(client, start, end) -> dict:
     series = client_series(client_id=client.pk)
     return performance_summary(
         series, start=start, end=end, flags=client_flags(client_id=client.pk, start=start, end=end)
@@ -187,7 +220,18 @@ def dashboard(*, actor, period: str = "YTD") -> dict:
         raise Http404
     if period not in PERIODS:
         period = "YTD"
-    book = list(BookValuation.objects.filter(**scope).order_by("date"))
+    # Keyed by everything that decides what the actor may see; shares and data changes bump the version.
+    key = (actor.pk, actor.organisation_id, ",".join(sorted(actor.roles)), period)
+    return cached_figures("dashboard", key, lambda: _dashboard(actor, scope, period))
+
+
+def _dashboard(actor, scope: dict, period: str) -> dict:
+    # Plain tuples, not model instances: three years of days are a thousand rows.
+    book = list(
+        BookValuation.objects.filter(**scope)
+        .order_by("date")
+        .values_list("date", "market_value", "inflow", "outflow", "twr_index")
+    )
     clients = client_list(actor=actor)
     counts = clients.aggregate(total=Count("pk"), active=Count("pk", filter=Q(status=Client.Status.ACTIVE)))
     figures = {
@@ -202,22 +246,24 @@ def dashboard(*, actor, period: str = "YTD") -> dict:
         "chart": [],
     }
     if book:
-        last = book[-1]
-        start, _ = performance.period_bounds(period, last.date, book[0].date)
-        before = [b for b in book if b.date < start]
-        start_value = before[-1].market_value if before else ZERO
-        month_start = last.date.replace(day=1)
-        base = before[-1].twr_index if before else Decimal(1)
+        last_date, last_value, _, _, last_index = book[-1]
+        start, _ = performance.period_bounds(period, last_date, book[0][0])
+        first_in_period = bisect_left(book, (start,))
+        before = book[first_in_period - 1] if first_in_period else None
+        start_value = before[1] if before else ZERO
+        base = before[4] if before else Decimal(1)
+        month_start = last_date.replace(day=1)
         figures.update(
-            aum=last.market_value,
-            as_of=last.date,
-            aum_change=last.market_value - start_value,
-            twr=last.twr_index / base - 1,
-            net_inflows_month=sum((b.inflow - b.outflow for b in book if b.date >= month_start), ZERO),
+            aum=last_value,
+            as_of=last_date,
+            aum_change=last_value - start_value,
+            twr=last_index / base - 1,
+            net_inflows_month=sum(
+                (inflow - outflow for day, _, inflow, outflow, _ in book[bisect_left(book, (month_start,)) :]), ZERO
+            ),
             chart=[
-                {"date": b.date, "value": b.market_value, "cumulative_return": b.twr_index / base - 1}
-                for b in book
-                if b.date >= start
+                {"date": day, "value": value, "cumulative_return": index / base - 1}
+                for day, value, _, _, index in book[first_in_period:]
             ],
         )
     # The book's portfolio ids once: every list below is then an indexed lookup by portfolio.

@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from clients.models import Client
+from portal.core.versioned_cache import data_changed_on_commit
 
 from . import performance
 from .models import Allocation, BookValuation, FxRate, Holding, Instrument, Portfolio, Price, Transaction, Valuation
@@ -514,6 +515,7 @@ def roll_up(*, portfolio_ids) -> None:
         book_revalue(advisor_id=advisor_id)
     for firm_id in firm_ids:
         book_revalue(firm_id=firm_id)
+    data_changed_on_commit()
 
 
 def books_revalue(*, advisor_ids) -> int:
@@ -529,4 +531,5 @@ def books_revalue(*, advisor_ids) -> int:
         book_revalue(advisor_id=advisor_id)
     for firm_id in firms:
         book_revalue(firm_id=firm_id)
+    data_changed_on_commit()
     return len(advisor_ids) + len(firms)

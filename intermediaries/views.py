@@ -55,7 +55,10 @@ def dashboard(request):
     context = {
         "figures": figures,
         "periods": selectors.PERIODS,
-        "chart": _line_chart(figures["chart"], _("Cumulative time-weighted return")),
+        "chart": _line_chart(
+            [(p["date"].isoformat(), float(p["cumulative_return"])) for p in figures["chart"]],
+            _("Cumulative time-weighted return"),
+        ),
     }
     if request.htmx:
         return render(request, "intermediaries/partials/_dashboard_performance.html", context)
@@ -106,29 +109,26 @@ def client_export(request):
 def client_detail(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
     on = parse_date(request.GET.get("date", "") or "") or None
-    positions = selectors.position_list(actor=request.user, client_id=client.pk, on=on)
-    performance = selectors.client_performance(actor=request.user, client_id=client.pk)
+    positions = selectors.positions_of(client=client, on=on)
+    performance = selectors.performance_overview_of(client=client)
     flag_texts = [label for value, label in Valuation.Flag.choices if performance["flags"] & value]
-    transactions = selectors.transaction_list(actor=request.user, client_id=client.pk).order_by("-trade_date", "-id")[
-        :10
-    ]
+    transactions = selectors.transactions_of(client=client).order_by("-trade_date", "-id")[:10]
+    can_share = can_manage_shares(request.user, client)
     return render(
         request,
         "intermediaries/client_detail.html",
         {
             "client": client,
-            "portfolios": selectors.portfolio_list(actor=request.user, client_id=client.pk),
+            "portfolios": selectors.portfolios_of(client=client),
             "positions": positions,
             "performance": performance,
-            "chart": _line_chart(performance["series"], _("Cumulative time-weighted return")),
+            "chart": _line_chart(performance["chart"], _("Cumulative time-weighted return")),
             "positions_date": on or (positions[0].price_date if positions else None),
             "flag_texts": flag_texts,
             "transactions": transactions,
-            "can_share": can_manage_shares(request.user, client),
-            "shares": client_shares(client=client),
-            "share_form": ShareForm(actor=request.user, client=client)
-            if can_manage_shares(request.user, client)
-            else None,
+            "can_share": can_share,
+            "shares": client_shares(client=client) if can_share else (),
+            "share_form": ShareForm(actor=request.user, client=client) if can_share else None,
         },
     )
 
@@ -155,12 +155,12 @@ def client_performance_data(request, client_id):
 
 
 def _line_chart(points, label: str) -> dict:
-    """Chart.js input; floats are fine here: they are drawn, never summed."""
+    """Chart.js input from (ISO day, value) pairs; floats are fine here: they are drawn, never summed."""
     return {
         "label": str(label),
         "percent": True,
-        "labels": [p["date"].isoformat() for p in points],
-        "values": [float(p["cumulative_return"]) for p in points],
+        "labels": [day for day, _ in points],
+        "values": [value for _, value in points],
     }
 
 
@@ -171,7 +171,7 @@ def _num(value):
 @role_required(*BROKER_ROLES)
 def transaction_list_view(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
-    transactions = selectors.transaction_list(actor=request.user, client_id=client.pk)
+    transactions = selectors.transactions_of(client=client)
     filterset = TransactionFilter(request.GET, queryset=transactions)
     rows = (filterset.qs if filterset.is_valid() else transactions.none()).order_by("-trade_date", "-id")
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
@@ -187,7 +187,7 @@ def transaction_list_view(request, client_id):
 @role_required(*BROKER_ROLES)
 def transaction_export(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
-    transactions = selectors.transaction_list(actor=request.user, client_id=client.pk)
+    transactions = selectors.transactions_of(client=client)
     filterset = TransactionFilter(request.GET, queryset=transactions)
     if not filterset.is_valid():
         return JsonResponse({"error": {"code": "invalid", "details": filterset.errors}}, status=400)

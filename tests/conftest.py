@@ -56,6 +56,14 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_figures_cache():
+    """Cached figures are keyed by primary keys, which a rolled-back test may hand out again."""
+    from portal.core.versioned_cache import data_changed
+
+    data_changed()
+
+
 @pytest.fixture
 def cast(db):
     # Transactional tests flush every table, the role groups of the data migration included.

@@ -57,7 +57,7 @@ class ClientPortfolioListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         client = access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
-        return selectors.portfolio_list(actor=self.request.user, client_id=client.pk).order_by("number")
+        return selectors.portfolios_of(client=client).order_by("number")
 
 
 class ClientTransactionListView(generics.ListAPIView):
@@ -70,7 +70,7 @@ class ClientTransactionListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         client = access_client(actor=self.request.user, client_id=self.kwargs["client_id"])
-        return selectors.transaction_list(actor=self.request.user, client_id=client.pk).order_by("-trade_date", "-id")
+        return selectors.transactions_of(client=client).order_by("-trade_date", "-id")
 
 
 class ClientPositionListView(APIView):

@@ -1,0 +1,84 @@
+"""Figures read from precomputed tables, cached until the data behind them changes.
+
+Pages such as a broker's dashboard are read far more often than the data behind them changes
+(once per import or price day). Every change that can alter such a figure — an import, a
+revaluation, a client reassigned or shared, a role changed — calls `data_changed()`, which bumps
+one version number; cached figures carry that number in their key, so after a change no reader
+sees an older entry. Entries also expire after `FIGURES_TIMEOUT`, a bound on staleness should a
+change ever be missed.
+
+The cache is an accelerator only: if it is unreachable the figures are computed as if nothing
+were cached, and the page still works.
+"""
+
+import logging
+import time
+
+from django.core.cache import cache
+from django.db import transaction
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "portal:data-version"
+FIGURES_TIMEOUT = 15 * 60
+# What an unreachable or hung Redis raises (the connection and socket timeouts are set in settings).
+CACHE_ERRORS = (RedisError, OSError)
+
+
+def data_version() -> int | None:
+    """The current version, or None when the cache cannot be reached."""
+    try:
+        version = cache.get(VERSION_KEY)
+        if version is None:
+            # A fresh cache (or an evicted key): start from the clock so that no old entry matches.
+            cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
+            version = cache.get(VERSION_KEY)
+        return version
+    except CACHE_ERRORS:  # a cache outage must not take pages down with it
+        logger.warning("cache unreachable; figures computed uncached", exc_info=True)
+        return None
+
+
+def data_changed() -> None:
+    """Make every cached figure unreachable; call after writes that change what pages show."""
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:  # no version yet: the next reader starts one
+        cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
+    except CACHE_ERRORS:
+        # Unreachable now; entries written before the outage expire after FIGURES_TIMEOUT.
+        logger.warning("cache unreachable; data version not bumped", exc_info=True)
+
+
+def data_changed_on_commit(*args, **kwargs) -> None:
+    """`data_changed` now and again after the surrounding transaction commits.
+
+    Bumping only now would let a reader that runs before the commit cache the old rows under the
+    new version. Takes (and ignores) signal arguments, so it can be a signal receiver.
+    """
+    data_changed()
+    transaction.on_commit(data_changed)
+
+
+def cached_figures(name: str, key_parts: tuple, compute):
+    """`compute()`, cached under name + key_parts for the current data version.
+
+    Callers check permissions before calling: the cache holds figures, not access decisions.
+    """
+    version = data_version()
+    if version is None:
+        return compute()
+    key = ":".join(["figures", name, str(version), *(str(part) for part in key_parts)])
+    try:
+        value = cache.get(key)
+    except CACHE_ERRORS:
+        logger.warning("cache unreachable; figures computed uncached", exc_info=True)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=FIGURES_TIMEOUT)
+        except CACHE_ERRORS:
+            logger.warning("cache unreachable; figures not stored", exc_info=True)
+    return value

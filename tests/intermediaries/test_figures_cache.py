@@ -1,0 +1,74 @@
+"""Dashboard and client figures are cached per data version: a change shows at once, an outage costs nothing."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from intermediaries import selectors
+from intermediaries.models import BookValuation
+from intermediaries.valuation import revalue_and_roll_up
+
+from .conftest import DAYS, book
+
+
+def _aum(user):
+    return selectors.dashboard(actor=user, period="MAX")["aum"]
+
+
+def test_a_revaluation_shows_on_the_next_dashboard(cast, workspace):
+    before = _aum(cast.broker1)
+    portfolio = workspace.portfolios["C1001"]
+    book("late-1", portfolio, "deposit", DAYS[-1], "5000")
+    revalue_and_roll_up(portfolio_ids=[portfolio.pk])
+    assert _aum(cast.broker1) == before + Decimal("5000")
+
+
+def test_the_cached_dashboard_is_served_without_reading_the_book_again(cast, workspace, django_assert_num_queries):
+    _aum(cast.broker1)
+    # The roles come from the user object (already loaded by the middleware on a request).
+    cast.broker1.roles  # noqa: B018
+    with django_assert_num_queries(0):
+        _aum(cast.broker1)
+
+
+def test_a_share_changes_the_colleagues_client_count_at_once(cast, login_as, workspace):
+    assert selectors.dashboard(actor=cast.broker1)["clients_total"] == 2
+    login_as(cast.manager).post(
+        reverse("intermediaries:client-share", args=[workspace.carla.pk]),
+        {"broker": cast.broker1.pk, "action": "share"},
+    )
+    assert selectors.dashboard(actor=cast.broker1)["clients_total"] == 3
+
+
+def test_a_client_reassigned_in_admin_leaves_the_old_brokers_count(cast, workspace):
+    assert selectors.dashboard(actor=cast.broker1)["clients_total"] == 2
+    workspace.bert.advisor = cast.broker2
+    workspace.bert.save()
+    assert selectors.dashboard(actor=cast.broker1)["clients_total"] == 1
+
+
+def test_figures_are_never_shared_across_brokers(cast, workspace):
+    mine = _aum(cast.broker1)
+    theirs = _aum(cast.broker3)
+    assert mine != theirs
+    assert theirs == BookValuation.objects.filter(advisor=cast.broker3).latest("date").market_value
+
+
+@pytest.fixture
+def unreachable_cache(settings):
+    # Port 9 (discard) refuses connections at once: every cache call fails. Changing the setting
+    # makes Django drop its cache connections.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+
+
+def test_pages_still_work_when_the_cache_is_down(cast, login_as, workspace, unreachable_cache):
+    broker = login_as(cast.broker1)
+    assert broker.get(reverse("intermediaries:dashboard")).status_code == 200
+    assert broker.get(reverse("intermediaries:client-detail", args=[workspace.anna.pk])).status_code == 200
