@@ -5,10 +5,16 @@
         .venv/bin/python benchmarks/bench_pages.py [--skip-build] [--duration 20] [--connections 50]
 
 1. builds `manage.py demo --scale large` on PostgreSQL (unless --skip-build and data exists),
-2. makes logged-in sessions for 200 different brokers,
-3. serves the portal with gunicorn (2 workers x 4 threads on this 2-core machine),
+2. makes logged-in sessions for 200 different brokers, each with 5 of their clients for the
+   client page (1,000 different client pages),
+3. serves the portal with gunicorn (2 workers x 4 threads on this 2-core machine) with the
+   cache on Redis, as in production,
 4. runs wrk (one thread, 50 connections) against a trivial one-query view (the floor) and
    against each page, and prints the table for the README.
+
+It runs every page twice: with the figures cache (production; the first request of each broker
+or client computes and caches, the rest of the run reads the cache) and with
+PORTAL_FIGURES_CACHE=false, where every request computes its figures from the precomputed tables.
 """
 
 import argparse
@@ -36,7 +42,7 @@ TARGETS = [
 ]
 
 
-def env() -> dict:
+def env(figures_cache: bool = True) -> dict:
     values = dict(os.environ)
     values.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/partnerzone_bench")
     values.update(
@@ -50,8 +56,10 @@ def env() -> dict:
         ALLOWED_HOSTS="127.0.0.1,localhost",
         GUNICORN_ACCESSLOG="",
         LOG_LEVEL="WARNING",
+        PORTAL_FIGURES_CACHE="true" if figures_cache else "false",
     )
-    values.pop("REDIS_URL", None)
+    # The cache on Redis as in production (a database of its own, emptied before each pass).
+    values["REDIS_URL"] = values.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/3")
     return values
 
 
@@ -73,7 +81,7 @@ def build():
     print(f"demo --scale large: {time.monotonic() - started:.0f} s")
 
 
-def sessions_file(count: int) -> Path:
+def sessions_file(count: int, clients_each: int = 5) -> Path:
     script = f"""
 import sys
 from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
@@ -82,13 +90,13 @@ from clients.models import Client
 User = get_user_model()
 brokers = User.objects.filter(groups__name="intermediary", advised_clients__isnull=False).distinct().order_by("pk")[:{count}]
 for broker in brokers:
-    client = Client.objects.filter(advisor=broker).order_by("-assets").values_list("pk", flat=True).first()
     session = SessionStore()
     session[SESSION_KEY] = str(broker.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = broker.get_session_auth_hash()
     session.create()
-    print(f"sessionid={{session.session_key}}\\t{{client}}")
+    for client in Client.objects.filter(advisor=broker).order_by("-assets").values_list("pk", flat=True)[:{clients_each}]:
+        print(f"sessionid={{session.session_key}}\\t{{client}}")
 """
     out = manage("shell", "-c", script, capture_output=True, text=True).stdout
     path = Path(tempfile.mkstemp(prefix="pz-sessions-", suffix=".txt")[1])
@@ -97,7 +105,8 @@ for broker in brokers:
     return path
 
 
-def serve():
+def serve(figures_cache: bool):
+    subprocess.run(["redis-cli", "-u", env()["REDIS_URL"], "flushdb"], check=True, capture_output=True)
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
@@ -112,7 +121,7 @@ def serve():
             "4",
         ],
         cwd=ROOT,
-        env=env(),
+        env=env(figures_cache),
         stdout=subprocess.DEVNULL,
         stderr=LOG.open("w"),
         start_new_session=True,
@@ -155,17 +164,31 @@ def main():
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--brokers", type=int, default=200)
+    parser.add_argument("--cached-only", action="store_true", help="skip the pass without the figures cache")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     if not args.skip_build:
         build()
     sessions = sessions_file(args.brokers)
-    server = serve()
     try:
-        for _, path, _ in TARGETS:  # warm up every worker's caches and connections
-            wrk(path, sessions, 3, 4)
-        rows = [(name, share, wrk(path, sessions, args.duration, args.connections)) for name, path, share in TARGETS]
+        passes = [("with the figures cache", run_pass(True, sessions, args))]
+        if not args.cached_only:
+            passes.append(("without the figures cache (every request computes)", run_pass(False, sessions, args)))
+    finally:
+        sessions.unlink()
+    print(f"\n{args.connections} connections, {args.duration} s each, {args.brokers} brokers' sessions")
+    for title, rows in passes:
+        print_table(title, rows)
+
+
+def run_pass(figures_cache: bool, sessions: Path, args) -> list:
+    server = serve(figures_cache)
+    try:
+        # Warm up connections and code paths on a few requests (not every broker's figures).
+        for _, path, _ in TARGETS:
+            wrk(path, sessions, 2, 4)
+        return [(name, share, wrk(path, sessions, args.duration, args.connections)) for name, path, share in TARGETS]
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -173,9 +196,11 @@ def main():
         except subprocess.TimeoutExpired:  # requests still queued from the load: stop hard
             os.killpg(server.pid, signal.SIGKILL)
             server.wait(timeout=10)
-        sessions.unlink()
+
+
+def print_table(title: str, rows: list) -> None:
     floor = rows[0][2]["rps"]
-    print(f"\n{args.connections} connections, {args.duration} s each, {args.brokers} brokers' sessions\n")
+    print(f"\n{title}\n")
     print("| page | req/s | % of floor | target | p50 ms | p95 ms | p99 ms | errors | verdict |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for name, share, r in rows:

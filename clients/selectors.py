@@ -9,6 +9,27 @@ def client_list(*, actor):
     return permissions.restrict(Client.objects.all(), actor)
 
 
+# What a list row shows (number, name, status, assets, the broker): lists load only these columns.
+LIST_FIELDS = (
+    "id",
+    "number",
+    "first_name",
+    "last_name",
+    "status",
+    "assets",
+    "assets_currency",
+    "advisor__id",
+    "advisor__first_name",
+    "advisor__last_name",
+    "advisor__email",
+)
+
+
+def client_rows(*, actor):
+    """The actor's clients for a list or an export: the row's columns and the broker, one query."""
+    return client_list(actor=actor).select_related("advisor").only(*LIST_FIELDS)
+
+
 def access_client(*, actor, client_id) -> Client:
     """The client, if the actor may see it; otherwise it does not exist for them (404)."""
     try:

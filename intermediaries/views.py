@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from clients import services as client_services
 from clients.permissions import can_manage_shares
-from clients.selectors import access_client, client_list, client_shares
+from clients.selectors import access_client, client_rows, client_shares
 from portal.accounts.roles import Role
 from portal.core.decorators import role_required
 
@@ -67,7 +67,7 @@ def dashboard(request):
 
 @role_required(*BROKER_ROLES)
 def client_list_view(request):
-    clients = client_list(actor=request.user).select_related("advisor")
+    clients = client_rows(actor=request.user)
     filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
     rows = filterset.qs if filterset.is_valid() else clients.none()
     if not request.GET.get("ordering"):
@@ -81,7 +81,7 @@ def client_list_view(request):
 
 @role_required(*BROKER_ROLES)
 def client_export(request):
-    clients = client_list(actor=request.user).select_related("advisor")
+    clients = client_rows(actor=request.user)
     filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
     if not filterset.is_valid():
         return JsonResponse({"error": {"code": "invalid", "details": filterset.errors}}, status=400)

@@ -265,6 +265,9 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # How many reverse proxies in front of the app may be believed about the client's address.
+# Dashboard and client figures cached per data version (portal.core.versioned_cache); off only
+# to measure the uncached path.
+PORTAL_FIGURES_CACHE = env.bool("PORTAL_FIGURES_CACHE", default=True)
 PORTAL_TRUSTED_PROXY_HOPS = env.int("PORTAL_TRUSTED_PROXY_HOPS", default=0)
 X_FRAME_OPTIONS = "DENY"
 PORTAL_CSP = (

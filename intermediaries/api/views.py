@@ -7,7 +7,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clients.selectors import access_client, client_list
+from clients.selectors import access_client, client_rows
 from intermediaries import selectors
 from intermediaries.filters import ClientFilter, TransactionFilter
 from intermediaries.models import Portfolio, Transaction, Valuation
@@ -31,7 +31,7 @@ class ClientListView(generics.ListAPIView):
     filterset_class = ClientFilter
 
     def get_queryset(self):
-        return client_list(actor=self.request.user).select_related("advisor").order_by("last_name", "first_name", "pk")
+        return client_rows(actor=self.request.user).order_by("last_name", "first_name", "pk")
 
     def filter_queryset(self, queryset):
         filterset = ClientFilter(self.request.query_params, queryset=queryset, actor=self.request.user)

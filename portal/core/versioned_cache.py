@@ -14,6 +14,7 @@ were cached, and the page still works.
 import logging
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
@@ -66,7 +67,7 @@ def cached_figures(name: str, key_parts: tuple, compute):
 
     Callers check permissions before calling: the cache holds figures, not access decisions.
     """
-    version = data_version()
+    version = data_version() if settings.PORTAL_FIGURES_CACHE else None
     if version is None:
         return compute()
     key = ":".join(["figures", name, str(version), *(str(part) for part in key_parts)])
