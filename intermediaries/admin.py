@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from portal.core.admin import ReadOnlyAdmin
+
 from .models import FxRate, Instrument, Intermediary, Portfolio, Price, Transaction
 
 
@@ -28,17 +30,8 @@ class PortfolioAdmin(admin.ModelAdmin):
     readonly_fields = ["market_value", "valued_on"]
 
 
-class ReadOnlyFeedAdmin(admin.ModelAdmin):
+class ReadOnlyFeedAdmin(ReadOnlyAdmin):
     """Feed data comes from the core system: back office reads it here, the import writes it."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Transaction)

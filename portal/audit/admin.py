@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from portal.core.admin import ReadOnlyAdmin
+
 from .models import AuditEvent
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Read-only: nobody, not even a superuser, edits or deletes history."""
 
     list_display = ["created_at", "actor_label", "action", "object_type", "object_repr", "ip", "request_id"]
@@ -13,12 +15,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["actor"]
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
