@@ -19,6 +19,9 @@ from . import serializers
 class IsBroker(IsAuthenticated):
     """Brokers and firm managers; everything else is decided by the client policy in the selectors."""
 
+    # API keys reach these endpoints through the "clients" resource group (portal.api.scopes).
+    api_key_scope = "clients"
+
     def has_permission(self, request, view):
         return super().has_permission(request, view) and request.user.has_role(Role.INTERMEDIARY, Role.FIRM_MANAGER)
 

@@ -49,3 +49,34 @@ def test_the_api_docs_page_loads_its_assets_locally(client):
     html = response.content.decode()
     assert "swagger-ui" in html
     assert "cdn.jsdelivr" not in html and "unpkg" not in html
+
+
+@pytest.mark.parametrize("page_size", ["0", "501", "many", "1.5"])
+def test_a_bad_page_size_is_refused_not_ignored(cast, login_as, page_size):
+    response = login_as(cast.broker1).get("/api/v1/clients/", {"page_size": page_size})
+    assert response.status_code == 400
+    assert "page_size" in response.json()["error"]["details"]
+
+
+def test_every_operation_documents_the_common_error_answers(client):
+    schema = client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    validate_schema(schema)
+    assert "Error" in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            if method in {"get", "post"}:
+                assert {"400", "401", "403", "404", "429"} <= set(operation["responses"]), (method, path)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/clients/null,null/", "/api/v1/commissions/abc/pdf/", "/api/v2/"])
+def test_an_unmatched_api_address_is_a_json_404(cast, login_as, path):
+    response = login_as(cast.broker1).get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_post_to_an_unmatched_api_address_is_a_json_404_not_a_csrf_page(db):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/api/v1/nothing/1/cancel/", {}, content_type="application/json")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"

@@ -1,0 +1,35 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from portal.core.admin import ReadOnlyAdmin
+
+from . import services
+from .models import ApiKey
+from .permissions import can_revoke_any_api_key
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    """Back office sees every key (never a secret: none is stored) and can revoke a leaked one."""
+
+    list_display = ["prefix", "name", "owner", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at", "created_at"]
+    list_select_related = ["owner"]
+    search_fields = ["prefix", "name", "owner__email"]
+    readonly_fields = [f.name for f in ApiKey._meta.fields]
+    actions = ["revoke_selected"]
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke_selected(self, request, queryset):
+        if not can_revoke_any_api_key(request.user):
+            self.message_user(request, _("Only back-office staff can revoke other people's keys."), messages.ERROR)
+            return
+        if not request.user.is_verified():
+            self.message_user(request, _("Confirm with your second factor first."), messages.ERROR)
+            return
+        count = 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            services.api_key_revoke(actor=request.user, second_factor_verified=True, key_id=key.pk)
+            count += 1
+        self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count, messages.SUCCESS)
