@@ -1,0 +1,31 @@
+"""Back office works the commissions in admin: its role group carries these permissions.
+
+The firm managers' `view_firm_commissions` is deliberately not granted here: a firm manager sees
+the firm's brokers' commissions only once back office gives the role that permission.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from portal.accounts.roles import Role
+
+BACKOFFICE_PERMISSIONS = [
+    "view_commissionplan",
+    "add_commissionplan",
+    "change_commissionplan",
+    "view_commissionrule",
+    "add_commissionrule",
+    "change_commissionrule",
+    "view_commissionmonth",
+    "change_commissionmonth",
+    "view_statement",
+    "change_statement",
+    "view_accrual",
+]
+
+
+def backoffice_permissions_grant(**kwargs) -> None:
+    """post_migrate receiver (after Django has created the permission rows); idempotent."""
+    group, _ = Group.objects.get_or_create(name=Role.BACKOFFICE)
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="commissions", codename__in=BACKOFFICE_PERMISSIONS)
+    )

@@ -1,0 +1,185 @@
+"""Writes of the commissions app: accrual runs, closing a month, four-eyes approval, payout.
+
+Each payout step takes the row with a conditional update (`UPDATE … WHERE status = old`), so two
+people approving at once give exactly one approval, and appends an audit event in the same
+transaction. Approving and marking paid need a session verified by a second factor.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Client
+from portal.audit.services import audit_record
+
+from .accrual import broker_month_accrue
+from .models import Accrual, CommissionMonth, Statement, month_end, month_start
+from .permissions import can_operate_payouts
+
+
+def month_brokers(*, period: date) -> list[int]:
+    """Everyone whose month may have entries: advisors of clients with portfolios, and anyone who has
+    entries already (so a client who moved to another broker leaves the old broker's month)."""
+    advisors = set(
+        Client.objects.filter(advisor__isnull=False, portfolios__isnull=False)
+        .values_list("advisor_id", flat=True)
+        .distinct()
+    )
+    advisors |= set(
+        Accrual.objects.filter(period=period)
+        .exclude(kind="override")
+        .values_list("beneficiary_id", flat=True)
+        .distinct()
+    )
+    return sorted(advisors)
+
+
+def month_ensure(*, period: date) -> CommissionMonth:
+    period = month_start(period)
+    month, _ = CommissionMonth.objects.get_or_create(period=period)
+    return month
+
+
+def month_accrue(*, period: date, broker_ids=None) -> int:
+    """Recompute the month for these brokers (default: all); returns the number of entries. Idempotent."""
+    period = month_start(period)
+    month = month_ensure(period=period)
+    if month.status != CommissionMonth.Status.OPEN:
+        return 0
+    ids = month_brokers(period=period) if broker_ids is None else sorted(set(broker_ids))
+    count = sum(broker_month_accrue(broker_id=broker_id, period=period) for broker_id in ids)
+    CommissionMonth.objects.filter(pk=month.pk).update(last_accrued_at=timezone.now())
+    return count
+
+
+def month_close_start(*, actor, period: date) -> CommissionMonth:
+    """Begin closing a finished month: from now on only the closing run computes it."""
+    if not can_operate_payouts(actor):
+        raise PermissionDenied(_("Only back-office staff close commission months."))
+    period = month_start(period)
+    if month_end(period) >= timezone.localdate():
+        raise ValidationError(_("A month can be closed only after it has ended."), code="not_ended")
+    month = month_ensure(period=period)
+    with transaction.atomic(durable=True):
+        started = CommissionMonth.objects.filter(pk=month.pk, status=CommissionMonth.Status.OPEN).update(
+            status=CommissionMonth.Status.CLOSING, closed_by=actor
+        )
+        if not started:
+            raise ValidationError(_("This month is already being closed or closed."), code="not_open")
+        audit_record(
+            action="commissions.month_closing", actor=actor, obj=month, changes={"status": ["open", "closing"]}
+        )
+    month.refresh_from_db()
+    return month
+
+
+def month_close_finish(*, period: date) -> list[int]:
+    """The closing run: compute every broker once more, then prepare (freeze) each statement.
+
+    Returns the ids of the prepared statements (their PDFs are rendered next). Safe to repeat:
+    a closed month is left alone, and statements already prepared stay as they are.
+    """
+    period = month_start(period)
+    month = CommissionMonth.objects.get(period=period)
+    if month.status != CommissionMonth.Status.CLOSING:
+        return []
+    for broker_id in month_brokers(period=period):
+        broker_month_accrue(broker_id=broker_id, period=period, final=True)
+    now = timezone.now()
+    prepared = []
+    with transaction.atomic(durable=True):
+        month = CommissionMonth.objects.select_for_update().get(pk=month.pk)
+        if month.status != CommissionMonth.Status.CLOSING:
+            return []
+        Statement.objects.filter(period=period, status=Statement.Status.ACCRUED, accrual_count=0).delete()
+        for statement in Statement.objects.select_for_update().filter(period=period, status=Statement.Status.ACCRUED):
+            statement.status = Statement.Status.PREPARED
+            statement.prepared_at = now
+            statement.prepared_by_id = month.closed_by_id
+            statement.save(update_fields=["status", "prepared_at", "prepared_by", "updated_at"])
+            audit_record(
+                action="commissions.statement_prepared",
+                actor=month.closed_by,
+                obj=statement,
+                changes={
+                    "status": ["accrued", "prepared"],
+                    "total": str(statement.total),
+                    "entries": statement.accrual_count,
+                },
+            )
+            prepared.append(statement.pk)
+        month.status = CommissionMonth.Status.CLOSED
+        month.closed_at = now
+        month.save(update_fields=["status", "closed_at"])
+        audit_record(
+            action="commissions.month_closed",
+            actor=month.closed_by,
+            obj=month,
+            changes={"status": ["closing", "closed"], "statements": len(prepared)},
+        )
+        from .tasks import statement_pdf_render
+
+        for statement_id in prepared:
+            transaction.on_commit(lambda pk=statement_id: statement_pdf_render.delay(pk))
+    return prepared
+
+
+def statement_approve(*, actor, statement_id: int, second_factor_verified: bool) -> Statement:
+    """The second pair of eyes: someone other than the preparer approves a prepared statement."""
+    _check_operator(actor, second_factor_verified)
+    with transaction.atomic(durable=True):
+        statement = Statement.objects.filter(pk=statement_id).first()
+        if statement is None:
+            raise Statement.DoesNotExist
+        if statement.prepared_by_id == actor.pk:
+            raise ValidationError(_("You prepared this statement; someone else must approve it."), code="four_eyes")
+        now = timezone.now()
+        won = (
+            Statement.objects.filter(pk=statement_id, status=Statement.Status.PREPARED)
+            .exclude(prepared_by=actor)
+            .update(status=Statement.Status.APPROVED, approved_by=actor, approved_at=now, updated_at=now)
+        )
+        if not won:
+            raise ValidationError(_("Only a prepared statement can be approved."), code="not_prepared")
+        statement.refresh_from_db()
+        audit_record(
+            action="commissions.statement_approved",
+            actor=actor,
+            obj=statement,
+            changes={"status": ["prepared", "approved"], "total": str(statement.total)},
+        )
+    return statement
+
+
+def statement_mark_paid(*, actor, statement_id: int, second_factor_verified: bool, reference: str = "") -> Statement:
+    _check_operator(actor, second_factor_verified)
+    reference = " ".join(str(reference).split())[:100]
+    with transaction.atomic(durable=True):
+        now = timezone.now()
+        statement = Statement.objects.filter(pk=statement_id).first()
+        if statement is None:
+            raise Statement.DoesNotExist
+        reference = reference or f"PZ-{statement.period:%Y%m}-{statement.pk}"
+        won = Statement.objects.filter(pk=statement_id, status=Statement.Status.APPROVED).update(
+            status=Statement.Status.PAID, paid_by=actor, paid_at=now, payment_reference=reference, updated_at=now
+        )
+        if not won:
+            raise ValidationError(_("Only an approved statement can be marked paid."), code="not_approved")
+        statement.refresh_from_db()
+        audit_record(
+            action="commissions.statement_paid",
+            actor=actor,
+            obj=statement,
+            changes={"status": ["approved", "paid"], "reference": reference, "total": str(statement.total)},
+        )
+    return statement
+
+
+def _check_operator(actor, second_factor_verified: bool) -> None:
+    if not can_operate_payouts(actor):
+        raise PermissionDenied(_("Only back-office staff approve and pay commission statements."))
+    if not second_factor_verified:
+        raise PermissionDenied(_("Confirm with your second factor first."))

@@ -1,0 +1,59 @@
+"""Celery tasks of the commissions app: thin, take ids and ISO dates, safe to run again."""
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+from .models import month_start
+
+BROKERS_PER_TASK = 50
+
+
+def _period(value: str | None) -> date:
+    return month_start(date.fromisoformat(value)) if value else month_start(timezone.localdate())
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def commissions_accrue(self, period: str | None = None) -> int:
+    """Fan out the accrual of a month (default: this month and last month while it is open)."""
+    if period:
+        periods = [_period(period)]
+    else:
+        this = _period(None)
+        periods = [month_start(this - timedelta(days=1)), this]
+    queued = 0
+    for month in periods:
+        services.month_ensure(period=month)
+        ids = services.month_brokers(period=month)
+        for i in range(0, len(ids), BROKERS_PER_TASK):
+            commissions_accrue_brokers.delay(month.isoformat(), ids[i : i + BROKERS_PER_TASK])
+            queued += 1
+    return queued
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def commissions_accrue_brokers(self, period: str, broker_ids: list[int]) -> int:
+    try:
+        return services.month_accrue(period=_period(period), broker_ids=broker_ids)
+    except Exception as exc:  # a database hiccup: the run is idempotent, so try again later
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def commissions_month_close(self, period: str) -> list[int]:
+    try:
+        return services.month_close_finish(period=_period(period))
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True)
+def statement_pdf_render(self, statement_id: int) -> str:
+    from .pdf import statement_pdf_store
+
+    try:
+        return statement_pdf_store(statement_id=statement_id).pdf.name
+    except Exception as exc:
+        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc

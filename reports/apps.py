@@ -1,0 +1,43 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "reports"
+    verbose_name = _("Reports")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from portal.accounts.roles import Role
+        from portal.api.scopes import register_scope_group
+        from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        from .demo import demo_step
+        from .roles import backoffice_permissions_grant
+
+        register(
+            NavItem(
+                label=_("Reports"),
+                url_name="reports:report-list",
+                roles=frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER, Role.BACKOFFICE, Role.COMPLIANCE}),
+                order=30,
+            )
+        )
+        register_scope_group(
+            "reports",
+            _("Reports"),
+            description=_("Request regulatory reports, follow their status, download the PDFs"),
+            order=30,
+        )
+        register_event(
+            "reports.ready",
+            _("Report ready"),
+            default_channels={IN_APP, EMAIL},
+            description=_("When a report you requested is ready to download."),
+            roles={Role.INTERMEDIARY, Role.FIRM_MANAGER, Role.BACKOFFICE, Role.COMPLIANCE},
+        )
+        register_step(DemoStep(name="reports: a statement for broker1", run=demo_step, order=40))
+        post_migrate.connect(backoffice_permissions_grant, sender=self, dispatch_uid="reports.backoffice_permissions")

@@ -1,0 +1,157 @@
+"""Turn a queued report into a PDF: claim it, gather, render, store, tell the requester.
+
+A worker claims the report with a conditional update (queued → running, or a run left "running"
+for too long), so two workers never render the same report; progress is committed step by step
+for the page to show. Access is checked again here with the requester's rights today: a client
+taken away since the request is not rendered.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.http import Http404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from clients.selectors import access_client
+from portal.audit.services import audit_record
+from portal.notifications.services import notify
+from portal.pdf import pdf_from_html
+
+from . import documents, permissions
+from .models import Report
+
+STUCK_AFTER = timedelta(minutes=10)
+TEMPLATES = {
+    Report.Kind.STATEMENT: "reports/pdf/portfolio_statement.html",
+    Report.Kind.COSTS: "reports/pdf/costs_charges.html",
+    Report.Kind.INDUCEMENTS: "reports/pdf/inducements.html",
+}
+
+
+class ReportRefused(Exception):
+    """The requester may no longer see the report's subject."""
+
+
+def report_claim(report_id: int) -> bool:
+    now = timezone.now()
+    claimable = Q(status=Report.Status.QUEUED) | Q(status=Report.Status.RUNNING, started_at__lt=now - STUCK_AFTER)
+    return bool(
+        Report.objects.filter(claimable, pk=report_id).update(
+            status=Report.Status.RUNNING, started_at=now, progress=5, attempts=F("attempts") + 1
+        )
+    )
+
+
+def report_render(report_id: int) -> Report | None:
+    """Render one report if it is still to do; returns it, or None when another worker has it."""
+    if not report_claim(report_id):
+        return None
+    report = Report.objects.select_related(
+        "client", "client__advisor", "broker", "broker__organisation", "requested_by"
+    ).get(pk=report_id)
+    try:
+        _check_access(report)
+    except ReportRefused as refused:
+        report_fail(report_id, str(refused))
+        return Report.objects.get(pk=report_id)
+    with translation.override(report.language):
+        document = documents.document_build(report)
+        digest = documents.inputs_hash(report, document)
+        _progress(report_id, 40)
+        html = render_to_string(
+            TEMPLATES[report.kind],
+            {
+                "report": report,
+                "doc": document,
+                "inputs_hash": digest,
+                "method": documents.METHOD,
+                "footer": _css_string(
+                    _("%(start)s to %(end)s · method %(method)s · inputs sha256:%(hash)s")
+                    % {
+                        "start": report.period_start.isoformat(),
+                        "end": report.period_end.isoformat(),
+                        "method": documents.METHOD,
+                        "hash": digest[:16],
+                    }
+                ),
+                "rendered_at": timezone.now(),
+            },
+        )
+        _progress(report_id, 60)
+        data = pdf_from_html(html, identifier=digest[:32].encode())
+    _progress(report_id, 90)
+    storage = Report.file.field.storage
+    name = storage.save(Report.file.field.generate_filename(report, report.download_name), ContentFile(data))
+    with transaction.atomic():
+        done = Report.objects.filter(pk=report_id, status=Report.Status.RUNNING, file="").update(
+            status=Report.Status.READY,
+            progress=100,
+            file=name,
+            file_sha256=hashlib.sha256(data).hexdigest(),
+            inputs_hash=digest,
+            method=documents.METHOD,
+            finished_at=timezone.now(),
+            error="",
+        )
+        if done:
+            audit_record(
+                action="reports.rendered",
+                obj=report,
+                actor_label="system",
+                changes={"inputs_hash": digest, "bytes": len(data)},
+            )
+            notify(
+                user=report.requested_by,
+                event="reports.ready",
+                context={
+                    "report": str(report.get_kind_display()),
+                    "subject": report.subject_label,
+                    "start": report.period_start,
+                    "end": report.period_end,
+                },
+                link=reverse("reports:report-list"),
+                idempotency_key=f"report-ready:{report.pk}",
+            )
+    if not done:
+        storage.delete(name)
+    return Report.objects.get(pk=report_id)
+
+
+def report_fail(report_id: int, message: str) -> None:
+    with transaction.atomic():
+        failed = (
+            Report.objects.filter(pk=report_id)
+            .exclude(status=Report.Status.READY)
+            .update(status=Report.Status.FAILED, error=message[:300], finished_at=timezone.now())
+        )
+        if failed:
+            report = Report.objects.get(pk=report_id)
+            audit_record(action="reports.failed", obj=report, actor_label="system", changes={"error": message[:300]})
+
+
+def _check_access(report: Report) -> None:
+    actor = report.requested_by
+    if not permissions.can_request_reports(actor):
+        raise ReportRefused(_("The requester may no longer request reports."))
+    if report.client_id:
+        try:
+            access_client(actor=actor, client_id=report.client_id)
+        except Http404:
+            raise ReportRefused(_("The requester may no longer see this client.")) from None
+    elif not permissions.may_disclose_for(actor, report.broker):
+        raise ReportRefused(_("The requester may no longer disclose this broker's commissions."))
+
+
+def _progress(report_id: int, percent: int) -> None:
+    Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(progress=percent)
+
+
+def _css_string(text: str) -> str:
+    """Text for a CSS `content: "…"` value: quotes and backslashes escaped, no line breaks."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')

@@ -1,0 +1,48 @@
+"""The demo steps of commissions, reports and API keys: they run on the demo cast, twice without harm."""
+
+import io
+from datetime import date
+
+import pytest
+
+from commissions.demo import demo_step as commissions_demo
+from commissions.models import CommissionMonth, CommissionPlan, Statement
+from portal.api.demo import DEMO_KEY_NAME
+from portal.api.demo import demo_step as api_demo
+from portal.api.models import ApiKey
+from reports.demo import demo_step as reports_demo
+from reports.models import Report
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_commissions_demo_closes_and_pays_past_months_and_can_run_twice(
+    cast, workspace, tmp_path, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    # The demo works back from today; the workspace's bookings are in September and October 2026.
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args, **kwargs: date(2026, 11, 23))
+    out = io.StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        commissions_demo(scale="small", stdout=out)  # statement PDFs are rendered after each close commits
+    commissions_demo(scale="small", stdout=out)
+    assert CommissionPlan.objects.count() == 3
+    september = Statement.objects.filter(period="2026-09-01")
+    assert september.exists()
+    # The newest closed month awaits the second pair of eyes; the open months keep accruing.
+    assert CommissionMonth.objects.filter(status="closed").count() == 5
+    assert set(september.values_list("status", flat=True)) == {"prepared"}
+    assert all(s.pdf for s in september)
+    assert cast.manager.has_perm("commissions.view_firm_commissions")
+
+
+def test_the_reports_and_api_key_demos_run_once(cast, workspace):
+    out = io.StringIO()
+    reports_demo(scale="small", stdout=out)
+    reports_demo(scale="small", stdout=out)
+    assert Report.objects.filter(requested_by=cast.broker1).count() == 1
+    api_demo(scale="small", stdout=out)
+    api_demo(scale="small", stdout=out)
+    key = ApiKey.objects.get(owner=cast.broker1, name=DEMO_KEY_NAME)
+    assert key.scopes["clients"] == "read" and key.scopes["reports"] == "write"
+    assert "pzk_" in out.getvalue() and "exists" in out.getvalue()
