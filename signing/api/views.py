@@ -1,0 +1,133 @@
+"""The API for brokers: list, create, retrieve and cancel signature requests.
+
+The same selectors and services as the pages, so the same rules: a request that is not the
+caller's answers 404, bad input answers 400 (413 for an attachment over the size limit) and
+changes nothing. The client's actions (code, sign, decline) stay in the browser.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import permissions, selectors, services
+from ..filters import SignatureRequestFilter
+from ..models import SignatureRequest
+from ..validators import AttachmentTooLarge
+from . import serializers
+
+# API keys reach these endpoints through the "signature_requests" resource group (portal.api.scopes).
+SCOPE = "signature_requests"
+
+
+class IsBroker(IsAuthenticated):
+    """Intermediaries and firm managers; which requests they reach is the selectors' business."""
+
+    api_key_scope = SCOPE
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.user.has_role(*permissions.BROKER_ROLES)
+
+
+def _access(request, request_id) -> SignatureRequest:
+    """A request of the caller's; for anybody who is not a broker, no request exists here (404)."""
+    if not request.user.has_role(*permissions.BROKER_ROLES):
+        raise NotFound
+    return selectors.access_signature_request(actor=request.user, request_id=request_id)
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+
+
+def _api_error(exc: DjangoValidationError) -> APIException:
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    if isinstance(detail, dict) and "portfolio_reference" in detail:
+        detail["portfolio"] = detail.pop("portfolio_reference")
+    if isinstance(exc, AttachmentTooLarge):
+        return PayloadTooLarge(detail=" ".join(exc.messages), code="too_large")
+    return ValidationError(detail)
+
+
+class SignatureRequestListView(generics.ListCreateAPIView):
+    """Your signature requests (newest first, filterable), and new ones."""
+
+    permission_classes = [IsBroker]
+    serializer_class = serializers.SignatureRequestSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    queryset = SignatureRequest.objects.none()  # for the schema; get_queryset scopes to the caller
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return (
+            selectors.signature_request_list(actor=self.request.user)
+            .select_related("evidence")
+            .prefetch_related("attachments")
+        )
+
+    def filter_queryset(self, queryset):
+        filterset = SignatureRequestFilter(self.request.query_params, queryset=queryset)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        return filterset.qs
+
+    @extend_schema(
+        request=serializers.SignatureRequestCreateSerializer,
+        responses={201: serializers.SignatureRequestSerializer},
+        operation_id="signature_requests_create",
+    )
+    def post(self, request):
+        data = serializers.SignatureRequestCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        send = values.pop("send")
+        values["portfolio_reference"] = values.pop("portfolio")
+        try:
+            with transaction.atomic():
+                created = services.signature_request_create(actor=request.user, **values)
+                if send:
+                    services.signature_request_send(actor=request.user, request_id=created.pk)
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        created = selectors.access_signature_request(actor=request.user, request_id=created.pk)
+        return Response(serializers.SignatureRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class SignatureRequestDetailView(generics.RetrieveAPIView):
+    permission_classes = [IsAuthenticated]
+    api_key_scope = SCOPE
+    serializer_class = serializers.SignatureRequestSerializer
+    queryset = SignatureRequest.objects.none()
+
+    def get_object(self):
+        return _access(self.request, self.kwargs["request_id"])
+
+
+class SignatureRequestCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+    api_key_scope = SCOPE
+
+    @extend_schema(
+        request=serializers.CancelSerializer,
+        responses=serializers.SignatureRequestSerializer,
+        operation_id="signature_requests_cancel",
+    )
+    def post(self, request, request_id):
+        signature_request = _access(request, request_id)
+        data = serializers.CancelSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.signature_request_cancel(
+                actor=request.user, request_id=signature_request.pk, reason=data.validated_data["reason"]
+            )
+        except DjangoValidationError as exc:
+            raise _api_error(exc) from None
+        signature_request = selectors.access_signature_request(actor=request.user, request_id=request_id)
+        return Response(serializers.SignatureRequestSerializer(signature_request).data)

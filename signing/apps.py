@@ -1,0 +1,84 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SigningConfig(AppConfig):
+    name = "signing"
+    verbose_name = _("Signature requests")
+
+    def ready(self):
+        from portal.accounts.roles import Role
+        from portal.api.scopes import register_scope_group
+        from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        from .demo import demo_step
+
+        brokers = frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER})
+        register(
+            NavItem(label=_("Signature requests"), url_name="signing:request-list", roles=brokers, order=20),
+            NavItem(label=_("Documents to sign"), url_name="signing:inbox", roles=frozenset({Role.CLIENT}), order=5),
+            NavItem(
+                label=_("Signed requests"),
+                url_name="signing:backoffice-inbox",
+                roles=frozenset({Role.BACKOFFICE}),
+                order=20,
+            ),
+            NavItem(
+                label=_("Verify PDF"),
+                url_name="signing:verify",
+                roles=frozenset({Role.BACKOFFICE, Role.COMPLIANCE}),
+                order=91,
+            ),
+        )
+
+        register_scope_group(
+            "signature_requests",
+            _("Signature requests"),
+            description=_("List, write, send and cancel signature requests"),
+            order=30,
+        )
+        both = {IN_APP, EMAIL}
+        # Who receives which event, so that each sees only their own on the preference page.
+        clients = {Role.CLIENT}
+        senders = {Role.INTERMEDIARY, Role.FIRM_MANAGER}
+        register_event(
+            "signing.request_received",
+            _("A request to sign"),
+            default_channels=both,
+            description=_("Your broker sent you a request or document to sign."),
+            roles=clients,
+        )
+        register_event(
+            "signing.request_changed",
+            _("A request to sign was changed"),
+            default_channels=both,
+            description=_("The content of a request waiting for your signature changed."),
+            roles=clients,
+        )
+        register_event(
+            "signing.request_cancelled", _("A request to sign was withdrawn"), default_channels=both, roles=clients
+        )
+        for key, label in (
+            ("signing.request_signed", _("Your client signed a request")),
+            ("signing.request_declined", _("Your client declined a request")),
+            ("signing.request_expired", _("A request expired unsigned")),
+            ("signing.request_processed", _("The back office processed a signed request")),
+            ("signing.request_returned", _("The back office returned a signed request")),
+        ):
+            register_event(key, label, default_channels=both, roles=senders)
+        register_event(
+            "signing.backoffice_received",
+            _("A signed request arrived in the back office"),
+            default_channels=both,
+            roles={Role.BACKOFFICE},
+        )
+        register_event(
+            "signing.client_locked",
+            _("A client's signing was locked after wrong codes"),
+            default_channels=both,
+            required_channels={IN_APP},
+            roles=senders | {Role.BACKOFFICE},
+        )
+        register_step(DemoStep(name="signature requests", run=demo_step, order=30))
