@@ -39,6 +39,11 @@ class EventType:
     required_channels: frozenset = field(default_factory=frozenset)
     # False hides the event from the preference page; the defaults then always apply.
     configurable: bool = True
+    # The roles that can receive it; empty: anyone. A user only sets preferences for their events.
+    roles: frozenset = field(default_factory=frozenset)
+
+    def concerns(self, user) -> bool:
+        return not self.roles or bool(self.roles & user.roles)
 
     def template_name(self, part: str) -> str:
         return f"notifications/events/{self.key}/{part}.txt"
@@ -69,6 +74,7 @@ def register_event(
     description: str = "",
     required_channels=frozenset(),
     configurable: bool = True,
+    roles=frozenset(),
 ) -> EventType:
     """Make an event type known. Registering the same key again replaces it (reloads, tests)."""
     if not _KEY_RE.match(key):
@@ -85,6 +91,7 @@ def register_event(
         description=description,
         required_channels=required_channels,
         configurable=configurable,
+        roles=frozenset(roles),
     )
     _events[key] = event
     return event

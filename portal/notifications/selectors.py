@@ -39,10 +39,12 @@ def notification_channels(*, user, event: registry.EventType) -> set[str]:
 
 
 def notification_preference_rows(*, user) -> list[dict]:
-    """One row per configurable event type: the channels in effect for this user and which can change."""
+    """One row per configurable event type the user can receive: the channels in effect and which can change."""
     stored = {p.event: p for p in NotificationPreference.objects.filter(user=user)}
     rows = []
     for event in registry.event_list(configurable_only=True):
+        if not event.concerns(user):
+            continue
         pref = stored.get(event.key)
         if pref is not None:
             current = {registry.IN_APP: pref.in_app, registry.EMAIL: pref.email, registry.SMS: pref.sms}

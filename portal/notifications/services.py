@@ -208,6 +208,8 @@ def _preference_errors(*, user, key: str, wanted: dict[str, bool]) -> list[Valid
     try:
         event = registry.event_get(key)
     except registry.UnknownEvent:
+        event = None
+    if event is None or not event.concerns(user):  # another role's event is as unknown as a typo
         return [
             ValidationError(_("Unknown notification type: %(event)s."), code="unknown_event", params={"event": key})
         ]

@@ -4,6 +4,7 @@
 
 import time
 
+import kombu.pools
 import pytest
 
 from .redis import PrivateRedis
@@ -96,6 +97,9 @@ def celery_on_private_redis(private_redis):
             app._pool.force_close_all()
         app._pool = None
         app.amqp._producer_pool = None
+        # kombu keeps the closed pools registered process-wide; a later eager task (Celery takes a
+        # producer even then) would get "Acquire on closed pool".
+        kombu.pools.reset()
 
     app.conf.update(broker_url=private_redis.url, task_always_eager=False)
     reset_pools()

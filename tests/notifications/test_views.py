@@ -116,7 +116,8 @@ class TestPreferences:
 
         assert response.status_code == 200
         events = [row["event"].key for row in response.context["table"]]
-        assert events == ["security.2fa_enabled", "security.password_changed"]  # welcome is not configurable
+        assert {"security.2fa_enabled", "security.password_changed"} <= set(events)
+        assert "account.welcome" not in events  # not configurable
         form = response.context["form"]
         assert form["security.2fa_enabled__in_app"].initial is True
         assert form["security.2fa_enabled__sms"].initial is False
@@ -130,10 +131,21 @@ class TestPreferences:
 
         assert response.status_code == 302
         prefs = {p.event: (p.in_app, p.email, p.sms) for p in NotificationPreference.objects.filter(user=cast.client1)}
-        assert prefs == {
-            "security.2fa_enabled": (False, True, True),
-            "security.password_changed": (True, True, False),
-        }
+        assert prefs["security.2fa_enabled"] == (False, True, True)
+        assert prefs["security.password_changed"] == (True, True, False)
+
+    def test_each_role_sets_only_the_events_it_can_receive(self, cast, login_as):
+        def keys(user):
+            return {row["event"].key for row in login_as(user).get(PREFERENCES).context["table"]}
+
+        assert "signing.request_received" in keys(cast.client1)
+        assert "signing.request_signed" not in keys(cast.client1)
+        assert "signing.request_signed" in keys(cast.broker1)
+        assert "signing.request_received" not in keys(cast.broker1)
+
+    def test_another_roles_event_cannot_be_set_by_a_forged_post(self, cast, login_as):
+        login_as(cast.client1).post(PREFERENCES, {"signing.request_signed__sms": "on"})
+        assert not NotificationPreference.objects.filter(user=cast.client1, event="signing.request_signed").exists()
 
     def test_sms_without_a_phone_number_is_refused_with_a_clear_error_and_nothing_is_saved(self, cast, login_as):
         response = login_as(cast.broker1).post(
