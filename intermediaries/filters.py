@@ -1,5 +1,7 @@
 """One FilterSet per list, shared by the page and the API."""
 
+from decimal import Decimal
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -10,12 +12,19 @@ from portal.accounts.roles import Role
 
 from .models import Allocation, AssetClass, Transaction, TransactionType
 
+ASSETS_LIMIT = Decimal("999999999999999999.99")
+
 
 class ClientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name or number"), method="filter_q")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Client.Status.choices)
-    assets_min = django_filters.NumberFilter(label=_("Assets from"), field_name="assets", lookup_expr="gte")
-    assets_max = django_filters.NumberFilter(label=_("Assets to"), field_name="assets", lookup_expr="lte")
+    # Bounded like the column (20 digits, 2 places): a larger figure is a clear 400, not a database error.
+    assets_min = django_filters.NumberFilter(
+        label=_("Assets from"), field_name="assets", lookup_expr="gte", min_value=0, max_value=ASSETS_LIMIT
+    )
+    assets_max = django_filters.NumberFilter(
+        label=_("Assets to"), field_name="assets", lookup_expr="lte", min_value=0, max_value=ASSETS_LIMIT
+    )
     asset_class = django_filters.ChoiceFilter(
         label=_("Holds asset class"), choices=AssetClass.choices, method="filter_asset_class"
     )

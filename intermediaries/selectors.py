@@ -180,6 +180,8 @@ def performance_summary(series, *, start=None, end=None, flags: int = 0) -> dict
     inception, last = series[0].date, series[-1].date
     start = max(start or inception, inception)
     end = min(end or last, last)
+    # A range wholly before the first or after the last valuation holds no days: no figures for it.
+    in_range = start <= end
     window = [d for d in series if start <= d.date <= end]
     base = performance.index_before(series, start)
     periods = []
@@ -197,8 +199,8 @@ def performance_summary(series, *, start=None, end=None, flags: int = 0) -> dict
     return {
         "start": start,
         "end": end,
-        "twr": performance.twr(series, start, end),
-        "mwr": performance.mwr(series, start, end),
+        "twr": performance.twr(series, start, end) if in_range else None,
+        "mwr": performance.mwr(series, start, end) if in_range else None,
         "series": [
             {
                 "date": d.date,

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from clients.models import Client
@@ -106,7 +107,7 @@ class PerformanceQuerySerializer(serializers.Serializer):
         if raw:
             values["from"] = serializers.DateField().run_validation(raw)
         if values.get("from") and values.get("to") and values["from"] > values["to"]:
-            raise serializers.ValidationError({"from": "The start must not be after the end."})
+            raise serializers.ValidationError({"from": _("The start must not be after the end.")})
         return values
 
 

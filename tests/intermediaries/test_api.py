@@ -84,3 +84,17 @@ def test_the_dashboard_refuses_an_unknown_period(cast, login_as, workspace):
 @pytest.mark.parametrize("who", ["client1", "backoffice", "outsider", "merchant"])
 def test_other_roles_get_403_from_the_broker_api(cast, login_as, workspace, who):
     assert login_as(getattr(cast, who)).get(api("client-list")).status_code == 403
+
+
+def test_a_range_before_the_first_valuation_has_no_figures_rather_than_an_error(cast, login_as, workspace):
+    response = login_as(cast.broker1).get(api("client-performance", workspace.anna.pk), {"to": "2000-01-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["twr"] is None and body["mwr"] is None and body["series"] == []
+    assert len(body["periods"]) == 6  # the standard periods do not depend on the range asked for
+
+
+def test_an_assets_bound_beyond_the_column_is_a_400(cast, login_as, workspace):
+    response = login_as(cast.broker1).get(api("client-list"), {"assets_max": "1e51"})
+    assert response.status_code == 400
+    assert "assets_max" in response.json()["error"]["details"]
