@@ -40,7 +40,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "guardian",
     "rest_framework",
-    "rest_framework_api_key",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -51,7 +50,10 @@ INSTALLED_APPS = [
     "portal.core",
     "portal.api",
     "clients",
+    "signing",
     "intermediaries",
+    "commissions",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -140,11 +142,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
+    # Commission accruals of this month and of last month while it is open (idempotent runs).
+    "commissions-accrue": {
+        "task": "commissions.tasks.commissions_accrue",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3 * 3600},
+    },
     # A sweep that waited in the queue past the next one is dropped, so an outage does not pile them up.
     "deliver-due-outbox": {
         "task": "portal.notifications.tasks.outbox_sweep",
         "schedule": 30.0,
         "options": {"expires": 25},
+    },
+    # Signature requests past their deadline expire; code SMS of finished challenges are redacted.
+    "signing-sweep": {
+        "task": "signing.tasks.signing_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
     },
 }
 
@@ -217,6 +231,23 @@ PORTAL_OUTBOX_PUBLISH_PAUSE = 10
 # Links in e-mails are absolute: the address users reach the portal at.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
+# Signature requests (signing/, docs/signing.md). One-time codes are stored only as an HMAC
+# keyed with SIGNING_CODE_KEY (empty: a key derived from SECRET_KEY).
+SIGNING_CODE_KEY = env.str("SIGNING_CODE_KEY", default="")
+SIGNING_REQUEST_VALID_DAYS = env.int("SIGNING_REQUEST_VALID_DAYS", default=14)
+SIGNING_MAX_ATTACHMENT_BYTES = env.int("SIGNING_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
+# signing imports no other app: the composition root names the selectors that say whom a broker
+# may address (the client policy) and which portfolios that person holds (signing/addressbook.py).
+SIGNING_ADDRESS_BOOK = {
+    "people": "clients.selectors.client_list",
+    "accounts": "intermediaries.selectors.portfolios_of",
+}
+
+# Reports (reports/, docs/reports.md) read commissions through this function: the two apps are
+# siblings and do not import each other, so the composition root names it.
+REPORTS_COMMISSION_SOURCE = "commissions.selectors.accruals_for_disclosure"
+
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("ru", _("Russian"))]
@@ -277,7 +308,12 @@ PORTAL_CSP = (
 )
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The key first: its 401 (with WWW-Authenticate) is the answer to a caller with no credentials.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,
@@ -289,6 +325,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# Requests per API key, counted in the cache (portal.api.throttling); DRF's rate syntax.
+PORTAL_API_KEY_RATE = env.str("PORTAL_API_KEY_RATE", default="120/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnerzone API",
     "DESCRIPTION": "REST API for intermediaries, partners and merchants.",
@@ -300,9 +338,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The default enum hook, then the common error answers (400, 401, 403, 404, 429) on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.schema.error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "clients.models.Client.Status",
         "PortfolioStatusEnum": "intermediaries.models.Portfolio.Status",
+        "CommissionStatementStatusEnum": "commissions.models.Statement.Status",
+        "CommissionKindEnum": "commissions.models.Kind",
+        "ReportStatusEnum": "reports.models.Report.Status",
+        "ReportKindEnum": "reports.models.Report.Kind",
+        "SignatureRequestKindEnum": "signing.models.SignatureRequest.Kind",
+        "SignatureRequestStatusEnum": "signing.models.SignatureRequest.Status",
     },
 }
 

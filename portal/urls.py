@@ -1,11 +1,12 @@
 """The composition root: every app's URLs meet here."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from portal.accounts.admin_site import require_second_factor_for_admin
+from portal.api import views as api_views
 from portal.core import views as core_views
 
 admin.site.site_header = _("Partnerzone back office")
@@ -19,11 +20,19 @@ urlpatterns = [
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("notifications/", include("portal.notifications.urls")),
     path("broker/", include("intermediaries.urls")),
+    path("signing/", include("signing.urls")),
+    path("profile/api-keys/", include("portal.api.page_urls")),
+    path("commissions/", include("commissions.urls")),
+    path("reports/", include("reports.urls")),
     path("healthz", core_views.healthz, name="healthz"),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("intermediaries.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/v1/", include("signing.api.urls")),
+    path("api/v1/", include("commissions.api.urls")),
+    path("api/v1/", include("reports.api.urls")),
+    path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    re_path(r"^api/", api_views.api_not_found),
     path("", include("portal.core.urls")),
 ]
 
