@@ -222,9 +222,14 @@ def dashboard(*, actor, period: str = "YTD") -> dict:
         raise Http404
     if period not in PERIODS:
         period = "YTD"
-    # Keyed by everything that decides what the actor may see; shares and data changes bump the version.
-    key = (actor.pk, actor.organisation_id, ",".join(sorted(actor.roles)), period)
-    return cached_figures("dashboard", key, lambda: _dashboard(actor, scope, period))
+    return cached_figures(
+        "dashboard", dashboard_key(actor=actor, period=period), lambda: _dashboard(actor, scope, period)
+    )
+
+
+def dashboard_key(*, actor, period: str) -> tuple:
+    """Everything that decides what the actor's dashboard shows; shares and data changes bump the version."""
+    return (actor.pk, actor.organisation_id, ",".join(sorted(actor.roles)), period)
 
 
 def _dashboard(actor, scope: dict, period: str) -> dict:

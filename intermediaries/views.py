@@ -4,7 +4,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -13,6 +15,7 @@ from clients.permissions import can_manage_shares
 from clients.selectors import access_client, client_rows, client_shares
 from portal.accounts.roles import Role
 from portal.core.decorators import role_required
+from portal.core.versioned_cache import cached_figures
 
 from . import selectors
 from .filters import ClientFilter, TransactionFilter
@@ -49,20 +52,39 @@ def _prepend(first, rest):
 @role_required(*BROKER_ROLES)
 def dashboard(request):
     period = request.GET.get("period", "YTD")
-    figures = selectors.dashboard(actor=request.user, period=period)
-    for row in figures["allocation"]:
-        row["label"] = AssetClass(row["asset_class"]).label
-    context = {
-        "figures": figures,
-        "periods": selectors.PERIODS,
-        "chart": _line_chart(
-            [(p["date"].isoformat(), float(p["cumulative_return"])) for p in figures["chart"]],
-            _("Cumulative time-weighted return"),
-        ),
-    }
+    if period not in selectors.PERIODS:
+        period = "YTD"
+
+    def context():
+        figures = selectors.dashboard(actor=request.user, period=period)
+        for row in figures["allocation"]:
+            row["label"] = AssetClass(row["asset_class"]).label
+        return {
+            "figures": figures,
+            "periods": selectors.PERIODS,
+            "chart": _line_chart(
+                [(p["date"].isoformat(), float(p["cumulative_return"])) for p in figures["chart"]],
+                _("Cumulative time-weighted return"),
+            ),
+        }
+
     if request.htmx:
-        return render(request, "intermediaries/partials/_dashboard_performance.html", context)
-    return render(request, "intermediaries/dashboard.html", context)
+        return render(request, "intermediaries/partials/_dashboard_performance.html", context())
+    body = _cached_html(
+        "dashboard-html",
+        selectors.dashboard_key(actor=request.user, period=period),
+        lambda: render_to_string("intermediaries/partials/_dashboard_body.html", context()),
+    )
+    return render(request, "intermediaries/dashboard.html", {"body": body})
+
+
+def _cached_html(name: str, key_parts: tuple, render_body):
+    """A page section rendered once per data version and language (no forms, no CSRF token in it).
+
+    The figures behind it are cached too; caching the HTML as well spares the template work, which
+    is most of what a cached page still costs. The cache keeps the SafeString that rendering made.
+    """
+    return cached_figures(name, (*key_parts, get_language()), render_body)
 
 
 @role_required(*BROKER_ROLES)
@@ -109,23 +131,32 @@ def client_export(request):
 def client_detail(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
     on = parse_date(request.GET.get("date", "") or "") or None
-    positions = selectors.positions_of(client=client, on=on)
-    performance = selectors.performance_overview_of(client=client)
-    flag_texts = [label for value, label in Valuation.Flag.choices if performance["flags"] & value]
-    transactions = selectors.transactions_of(client=client).order_by("-trade_date", "-id")[:10]
+
+    def body():
+        positions = selectors.positions_of(client=client, on=on)
+        performance = selectors.performance_overview_of(client=client)
+        return render_to_string(
+            "intermediaries/partials/_client_body.html",
+            {
+                "client": client,
+                "portfolios": selectors.portfolios_of(client=client),
+                "positions": positions,
+                "performance": performance,
+                "chart": _line_chart(performance["chart"], _("Cumulative time-weighted return")),
+                "positions_date": on or (positions[0].price_date if positions else None),
+                "flag_texts": [label for value, label in Valuation.Flag.choices if performance["flags"] & value],
+                "transactions": selectors.transactions_of(client=client).order_by("-trade_date", "-id")[:10],
+            },
+        )
+
     can_share = can_manage_shares(request.user, client)
     return render(
         request,
         "intermediaries/client_detail.html",
         {
             "client": client,
-            "portfolios": selectors.portfolios_of(client=client),
-            "positions": positions,
-            "performance": performance,
-            "chart": _line_chart(performance["chart"], _("Cumulative time-weighted return")),
-            "positions_date": on or (positions[0].price_date if positions else None),
-            "flag_texts": flag_texts,
-            "transactions": transactions,
+            # Access was checked above for this actor; the section itself is the same for everyone who may see it.
+            "body": _cached_html("client-html", (client.pk, on), body),
             "can_share": can_share,
             "shares": client_shares(client=client) if can_share else (),
             "share_form": ShareForm(actor=request.user, client=client) if can_share else None,

@@ -72,3 +72,30 @@ def test_pages_still_work_when_the_cache_is_down(cast, login_as, workspace, unre
     broker = login_as(cast.broker1)
     assert broker.get(reverse("intermediaries:dashboard")).status_code == 200
     assert broker.get(reverse("intermediaries:client-detail", args=[workspace.anna.pk])).status_code == 200
+
+
+def test_a_cached_client_page_is_served_per_language(cast, login_as, workspace):
+    url = reverse("intermediaries:client-detail", args=[workspace.anna.pk])
+    assert ">Positions<" in login_as(cast.broker1).get(url).text
+    cast.broker1.language = "de"
+    cast.broker1.save(update_fields=["language"])
+    assert ">Positionen<" in login_as(cast.broker1).get(url).text
+
+
+def test_the_cached_client_section_spares_the_reads_but_not_the_access_check(
+    cast, login_as, workspace, django_assert_max_num_queries
+):
+    url = reverse("intermediaries:client-detail", args=[workspace.anna.pk])
+    broker = login_as(cast.broker1)
+    broker.get(url)
+    # Session, user, devices, roles, notifications; the access check (shares, client): no figure reads.
+    with django_assert_max_num_queries(9):
+        assert broker.get(url).status_code == 200
+    assert login_as(cast.broker3).get(url).status_code == 404  # the cache never bypasses access
+
+
+def test_a_firm_manager_still_gets_a_fresh_share_form_beside_the_cached_section(cast, login_as, workspace):
+    url = reverse("intermediaries:client-detail", args=[workspace.anna.pk])
+    login_as(cast.broker1).get(url)  # fills the cache
+    page = login_as(cast.manager).get(url).text
+    assert 'name="csrfmiddlewaretoken"' in page and "Shared with" in page
