@@ -228,8 +228,12 @@ def dashboard(*, actor, period: str = "YTD") -> dict:
 
 
 def dashboard_key(*, actor, period: str) -> tuple:
-    """Everything that decides what the actor's dashboard shows; shares and data changes bump the version."""
-    return (actor.pk, actor.organisation_id, ",".join(sorted(actor.roles)), period)
+    return (*actor_key(actor=actor), period)
+
+
+def actor_key(*, actor) -> tuple:
+    """Everything about the actor that decides which clients they see (shares and data changes bump the version)."""
+    return (actor.pk, actor.organisation_id, ",".join(sorted(actor.roles)))
 
 
 def _dashboard(actor, scope: dict, period: str) -> dict:

@@ -1,8 +1,9 @@
 import csv
+import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date
@@ -89,16 +90,56 @@ def _cached_html(name: str, key_parts: tuple, render_body):
 
 @role_required(*BROKER_ROLES)
 def client_list_view(request):
-    clients = client_rows(actor=request.user)
-    filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
-    rows = filterset.qs if filterset.is_valid() else clients.none()
-    if not request.GET.get("ordering"):
-        rows = rows.order_by("last_name", "first_name", "pk")
-    page = Paginator(rows, 25).get_page(request.GET.get("page"))
-    context = {"filter": filterset, "page": page, "query": request.GET.copy()}
-    context["query"].pop("page", None)
-    template = "intermediaries/partials/_client_rows.html" if request.htmx else "intermediaries/client_list.html"
-    return render(request, template, context)
+    template = (
+        "intermediaries/partials/_client_rows.html"
+        if request.htmx
+        else "intermediaries/partials/_client_list_body.html"
+    )
+
+    def render_body():
+        clients = client_rows(actor=request.user)
+        filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
+        rows = filterset.qs if filterset.is_valid() else clients.none()
+        if not request.GET.get("ordering"):
+            rows = rows.order_by("last_name", "first_name", "pk")
+        page = Paginator(rows, 25).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        return render_to_string(template, {"filter": filterset, "page": page, "query": query})
+
+    list_key = _list_cache_key(request.GET)
+    if list_key is None:  # a search or an unusual parameter: rendered fresh
+        body = render_body()
+    else:
+        body = _cached_html(
+            f"client-list:{template}", (*selectors.actor_key(actor=request.user), *list_key), render_body
+        )
+    if request.htmx:
+        return HttpResponse(body)
+    return render(request, "intermediaries/client_list.html", {"body": body})
+
+
+# The browsing parameters of the client list and what each may hold. Only such requests are cached:
+# a search term or an assets bound could be anything, and each variant would be an entry.
+_LIST_PARAMETERS = {
+    "page": re.compile(r"^\d{1,6}$"),
+    "ordering": re.compile(r"^-?(name|number|assets|status)$"),
+    "status": re.compile(r"^[a-z_]{0,16}$"),
+    "asset_class": re.compile(r"^[a-z_]{0,16}$"),
+    "broker": re.compile(r"^\d{0,12}$"),
+}
+
+
+def _list_cache_key(query) -> tuple | None:
+    if any(name not in _LIST_PARAMETERS for name in query):
+        return None
+    values = []
+    for name, pattern in _LIST_PARAMETERS.items():
+        given = query.getlist(name)
+        if len(given) > 1 or (given and not pattern.match(given[0])):
+            return None
+        values.append(given[0] if given else "")
+    return tuple(values)
 
 
 @role_required(*BROKER_ROLES)

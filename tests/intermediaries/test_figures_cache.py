@@ -99,3 +99,21 @@ def test_a_firm_manager_still_gets_a_fresh_share_form_beside_the_cached_section(
     login_as(cast.broker1).get(url)  # fills the cache
     page = login_as(cast.manager).get(url).text
     assert 'name="csrfmiddlewaretoken"' in page and "Shared with" in page
+
+
+def test_the_client_list_is_cached_per_actor_and_filter_and_searches_stay_fresh(cast, login_as, workspace):
+    url = reverse("intermediaries:client-list")
+    broker1 = login_as(cast.broker1)
+    assert "C1002" in broker1.get(url).text
+    assert "C1002" not in broker1.get(url, {"status": "active"}).text  # another filter, another entry
+    assert "C2001" not in broker1.get(url).text
+    assert "C2001" in login_as(cast.manager).get(url).text  # another actor, another entry
+    assert "C1001" in login_as(cast.broker1).get(url, {"q": "anna"}).text  # a search is rendered fresh
+
+
+def test_a_reassigned_client_leaves_the_cached_list_at_once(cast, login_as, workspace):
+    url = reverse("intermediaries:client-list")
+    assert "C1002" in login_as(cast.broker1).get(url).text
+    workspace.bert.advisor = cast.broker2
+    workspace.bert.save()
+    assert "C1002" not in login_as(cast.broker1).get(url).text
