@@ -1,5 +1,6 @@
 """One FilterSet per list, shared by the page and the API."""
 
+import re
 from decimal import Decimal
 
 import django_filters
@@ -78,3 +79,29 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = Transaction
         fields = ["type", "instrument", "date_from", "date_to", "portfolio"]
+
+
+# The browsing parameters of the client list (page and API) and what each may hold. Only such
+# requests are cached: a search term or an assets bound could be anything, and each variant would
+# be a cache entry.
+_BROWSING = {
+    "page": re.compile(r"^\d{1,6}$"),
+    "page_size": re.compile(r"^\d{1,3}$"),
+    "ordering": re.compile(r"^-?(name|number|assets|status)$"),
+    "status": re.compile(r"^[a-z_]{0,16}$"),
+    "asset_class": re.compile(r"^[a-z_]{0,16}$"),
+    "broker": re.compile(r"^\d{0,12}$"),
+}
+
+
+def browsing_key(query) -> tuple | None:
+    """The client-list parameters as a cache key part; None when the request is not plain browsing."""
+    if any(name not in _BROWSING for name in query):
+        return None
+    values = []
+    for name, pattern in _BROWSING.items():
+        given = query.getlist(name)
+        if len(given) > 1 or (given and not pattern.match(given[0])):
+            return None
+        values.append(given[0] if given else "")
+    return tuple(values)

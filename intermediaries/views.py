@@ -1,5 +1,4 @@
 import csv
-import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -19,7 +18,7 @@ from portal.core.decorators import role_required
 from portal.core.versioned_cache import cached_figures
 
 from . import selectors
-from .filters import ClientFilter, TransactionFilter
+from .filters import ClientFilter, TransactionFilter, browsing_key
 from .forms import ShareForm
 from .models import AssetClass, Valuation
 
@@ -107,7 +106,7 @@ def client_list_view(request):
         query.pop("page", None)
         return render_to_string(template, {"filter": filterset, "page": page, "query": query})
 
-    list_key = _list_cache_key(request.GET)
+    list_key = browsing_key(request.GET)
     if list_key is None:  # a search or an unusual parameter: rendered fresh
         body = render_body()
     else:
@@ -117,29 +116,6 @@ def client_list_view(request):
     if request.htmx:
         return HttpResponse(body)
     return render(request, "intermediaries/client_list.html", {"body": body})
-
-
-# The browsing parameters of the client list and what each may hold. Only such requests are cached:
-# a search term or an assets bound could be anything, and each variant would be an entry.
-_LIST_PARAMETERS = {
-    "page": re.compile(r"^\d{1,6}$"),
-    "ordering": re.compile(r"^-?(name|number|assets|status)$"),
-    "status": re.compile(r"^[a-z_]{0,16}$"),
-    "asset_class": re.compile(r"^[a-z_]{0,16}$"),
-    "broker": re.compile(r"^\d{0,12}$"),
-}
-
-
-def _list_cache_key(query) -> tuple | None:
-    if any(name not in _LIST_PARAMETERS for name in query):
-        return None
-    values = []
-    for name, pattern in _LIST_PARAMETERS.items():
-        given = query.getlist(name)
-        if len(given) > 1 or (given and not pattern.match(given[0])):
-            return None
-        values.append(given[0] if given else "")
-    return tuple(values)
 
 
 @role_required(*BROKER_ROLES)

@@ -9,9 +9,10 @@ from rest_framework.views import APIView
 
 from clients.selectors import access_client, client_rows
 from intermediaries import selectors
-from intermediaries.filters import ClientFilter, TransactionFilter
+from intermediaries.filters import ClientFilter, TransactionFilter, browsing_key
 from intermediaries.models import Portfolio, Transaction, Valuation
 from portal.accounts.roles import Role
+from portal.core.versioned_cache import cached_figures
 
 from . import serializers
 
@@ -41,6 +42,16 @@ class ClientListView(generics.ListAPIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         return filterset.qs
+
+    def list(self, request, *args, **kwargs):
+        """Plain browsing is answered from the cache per data version, caller and parameters."""
+        key = browsing_key(request.query_params)
+        if key is None:  # a search or an unusual parameter: computed fresh
+            return super().list(request, *args, **kwargs)
+        compute = super().list
+        # The page links are absolute: the host is part of the key.
+        parts = (*selectors.actor_key(actor=request.user), request.get_host(), *key)
+        return Response(cached_figures("api-client-list", parts, lambda: compute(request, *args, **kwargs).data))
 
 
 class ClientDetailView(generics.RetrieveAPIView):

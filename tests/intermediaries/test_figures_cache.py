@@ -117,3 +117,16 @@ def test_a_reassigned_client_leaves_the_cached_list_at_once(cast, login_as, work
     workspace.bert.advisor = cast.broker2
     workspace.bert.save()
     assert "C1002" not in login_as(cast.broker1).get(url).text
+
+
+def test_the_api_client_list_is_cached_per_caller_and_a_share_shows_at_once(cast, login_as, workspace):
+    url = reverse("intermediaries-api:client-list")
+    assert login_as(cast.broker1).get(url).json()["count"] == 2
+    assert login_as(cast.broker3).get(url).json()["count"] == 1  # another caller, another entry
+    login_as(cast.manager).post(
+        reverse("intermediaries:client-share", args=[workspace.carla.pk]),
+        {"broker": cast.broker1.pk, "action": "share"},
+    )
+    assert login_as(cast.broker1).get(url).json()["count"] == 3
+    bad = login_as(cast.broker1).get(url, {"status": "bogus"})
+    assert bad.status_code == 400  # a bad filter is still refused, never cached
