@@ -33,7 +33,8 @@ def client_rows(*, actor):
 def access_client(*, actor, client_id) -> Client:
     """The client, if the actor may see it; otherwise it does not exist for them (404)."""
     try:
-        return client_list(actor=actor).select_related("advisor", "advisor__organisation").get(pk=client_id)
+        clients = permissions.restrict(Client.objects.all(), actor, one_client=True)
+        return clients.select_related("advisor", "advisor__organisation").get(pk=client_id)
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

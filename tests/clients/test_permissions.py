@@ -57,6 +57,28 @@ def test_a_shared_client_becomes_visible_to_the_colleague_only(cast, book):
     assert set(client_list(actor=cast.broker3).values_list("number", flat=True)) == {"B1"}
 
 
+def test_one_client_is_checked_in_one_query_shares_included(cast, book, django_assert_num_queries):
+    client_share(actor=cast.manager, client=book["a2"], broker=cast.broker1)
+    cast.broker1.roles  # noqa: B018 (the roles are read once per request, by the role check before)
+
+    with django_assert_num_queries(1):
+        assert access_client(actor=cast.broker1, client_id=book["a2"].pk) == book["a2"]
+    with django_assert_num_queries(1), pytest.raises(Http404):
+        access_client(actor=cast.broker1, client_id=book["b1"].pk)
+
+
+def test_a_revoked_share_closes_the_client_page_at_once(cast, book):
+    from clients.services import client_unshare
+
+    client_share(actor=cast.manager, client=book["a2"], broker=cast.broker1)
+    assert access_client(actor=cast.broker1, client_id=book["a2"].pk) == book["a2"]
+
+    client_unshare(actor=cast.manager, client=book["a2"], broker=cast.broker1)
+
+    with pytest.raises(Http404):
+        access_client(actor=cast.broker1, client_id=book["a2"].pk)
+
+
 def test_a_manager_cannot_share_another_firms_client(cast, book):
     from django.core.exceptions import PermissionDenied
 
