@@ -57,11 +57,11 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_figures_cache():
-    """Cached figures are keyed by primary keys, which a rolled-back test may hand out again."""
-    from portal.core.versioned_cache import data_changed
+def _fresh_cache():
+    """Cached figures and counts are keyed by primary keys, which a rolled-back test may hand out again."""
+    from django.core.cache import cache
 
-    data_changed()
+    cache.clear()
 
 
 @pytest.fixture

@@ -71,15 +71,36 @@ def cached_figures(name: str, key_parts: tuple, compute):
     if version is None:
         return compute()
     key = ":".join(["figures", name, str(version), *(str(part) for part in key_parts)])
+    return cached_value(key, compute, timeout=FIGURES_TIMEOUT)
+
+
+def cached_value(key: str, compute, *, timeout: int):
+    """`compute()`, cached under `key` for `timeout` seconds; computed uncached when Redis is away."""
     try:
         value = cache.get(key)
     except CACHE_ERRORS:
-        logger.warning("cache unreachable; figures computed uncached", exc_info=True)
+        logger.warning("cache unreachable; computed uncached", exc_info=True)
         return compute()
     if value is None:
         value = compute()
         try:
-            cache.set(key, value, timeout=FIGURES_TIMEOUT)
+            cache.set(key, value, timeout=timeout)
         except CACHE_ERRORS:
-            logger.warning("cache unreachable; figures not stored", exc_info=True)
+            logger.warning("cache unreachable; value not stored", exc_info=True)
     return value
+
+
+def forget_on_commit(key: str) -> None:
+    """Drop a cached value now and again after the surrounding transaction commits.
+
+    Dropping only now would let a reader that runs before the commit cache the old rows again.
+    """
+
+    def forget():
+        try:
+            cache.delete(key)
+        except CACHE_ERRORS:  # the entry expires after its timeout
+            logger.warning("cache unreachable; %s not dropped", key, exc_info=True)
+
+    forget()
+    transaction.on_commit(forget)

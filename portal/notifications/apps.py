@@ -32,6 +32,14 @@ class NotificationsConfig(AppConfig):
         )
         checks.register(check_dev_outbox, checks.Tags.security, deploy=True)
 
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Notification
+        from .services import forget_unread_count
+
+        post_save.connect(forget_unread_count, sender=Notification, dispatch_uid="notification-unread-count-save")
+        post_delete.connect(forget_unread_count, sender=Notification, dispatch_uid="notification-unread-count-delete")
+
 
 def check_dev_outbox(app_configs=None, **kwargs):
     from django.conf import settings

@@ -2,6 +2,8 @@
 
 from django.db.models import Q, QuerySet
 
+from portal.core.versioned_cache import cached_value
+
 from . import registry
 from .models import Notification, NotificationPreference, OutboxMessage
 
@@ -14,8 +16,21 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
     return qs
 
 
+# The badge in every page's header: counted once a minute at most, and again after any change to
+# the user's notifications (see `unread_count_changed`).
+UNREAD_COUNT_TIMEOUT = 60
+
+
+def unread_count_key(user_id) -> str:
+    return f"notifications:unread:{user_id}"
+
+
 def notification_unread_count(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return cached_value(
+        unread_count_key(user.pk),
+        lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(),
+        timeout=UNREAD_COUNT_TIMEOUT,
+    )
 
 
 def notification_channels(*, user, event: registry.EventType) -> set[str]:

@@ -19,11 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from portal.audit.services import audit_record
+from portal.core.versioned_cache import forget_on_commit
 
 from . import registry
 from .delivery import outbox_publish_after_commit
 from .models import Notification, NotificationPreference, OutboxMessage
-from .selectors import notification_channels
+from .selectors import notification_channels, unread_count_key
 
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 Channel = OutboxMessage.Channel
@@ -146,12 +147,25 @@ def notification_mark_read(*, user, notification_id: int) -> Notification:
         if notification.read_at is None:
             notification.read_at = timezone.now()
             Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+            unread_count_changed(user_id=user.pk)
     return notification
 
 
 def notification_mark_all_read(*, user) -> int:
     with transaction.atomic():
-        return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+        marked = Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+        unread_count_changed(user_id=user.pk)
+    return marked
+
+
+def unread_count_changed(*, user_id) -> None:
+    """Forget the cached unread count of a user; the next page counts again."""
+    forget_on_commit(unread_count_key(user_id))
+
+
+def forget_unread_count(sender, instance, **kwargs) -> None:
+    """Receiver for a notification saved or deleted (created by `notify`, edited in the admin)."""
+    unread_count_changed(user_id=instance.user_id)
 
 
 def preferences_update(*, user, event: str, in_app: bool, email: bool, sms: bool) -> NotificationPreference:

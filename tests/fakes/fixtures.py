@@ -86,9 +86,21 @@ def private_redis(tmp_path):
 
 
 @pytest.fixture
-def celery_on_private_redis(private_redis):
-    """Make this process publish tasks to the private Redis for real (not eagerly)."""
+def celery_on_private_redis(private_redis, settings):
+    """Make this process publish tasks to the private Redis for real (not eagerly).
+
+    The cache moves there too: as in production, the worker and the web process share one Redis,
+    so what a task forgets (a user's unread count, say) the pages stop showing.
+    """
     from portal.celery import app
+
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "BACKEND": "portal.core.redis_cache.RedisCache",
+            "LOCATION": private_redis.url,
+        }
+    }
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
 

@@ -59,9 +59,11 @@ class TestNotify:
         with django_capture_on_commit_callbacks() as callbacks:
             result = services.notify(user=anna, event="account.welcome")
             assert result.messages[0].status == Status.PENDING
-        assert len(callbacks) == 1
+        assert callbacks  # delivery waits for the commit
+        assert OutboxMessage.objects.get(pk=result.messages[0].pk).status == Status.PENDING
 
-        callbacks[0]()  # the commit happened: the eager task delivers through the dev transport
+        for callback in callbacks:  # the commit happened: the eager task delivers through the dev transport
+            callback()
 
         email = OutboxMessage.objects.get(pk=result.messages[0].pk)
         assert email.status == Status.SENT
@@ -171,6 +173,61 @@ class TestReadState:
         assert services.notification_mark_all_read(user=anna) == 3
         assert services.notification_mark_all_read(user=anna) == 0
         assert Notification.objects.filter(user=ben, read_at__isnull=True).count() == 1
+
+
+class TestUnreadCount:
+    """The header badge is cached; every way a user's notifications change shows at once."""
+
+    def test_a_new_notification_counts_at_once(self, anna, django_assert_num_queries):
+        assert selectors.notification_unread_count(user=anna) == 0
+        with django_assert_num_queries(0):  # cached
+            assert selectors.notification_unread_count(user=anna) == 0
+
+        services.notify(user=anna, event="account.welcome")
+
+        assert selectors.notification_unread_count(user=anna) == 1
+
+    def test_marking_one_or_all_read_counts_at_once(self, anna):
+        first = services.notify(user=anna, event="account.welcome").notification
+        services.notify(user=anna, event="account.welcome")
+        services.notify(user=anna, event="account.welcome")
+        assert selectors.notification_unread_count(user=anna) == 3
+
+        services.notification_mark_read(user=anna, notification_id=first.pk)
+        assert selectors.notification_unread_count(user=anna) == 2
+
+        services.notification_mark_all_read(user=anna)
+        assert selectors.notification_unread_count(user=anna) == 0
+
+    def test_a_deleted_notification_no_longer_counts(self, anna):
+        notification = services.notify(user=anna, event="account.welcome").notification
+        assert selectors.notification_unread_count(user=anna) == 1
+
+        notification.delete()
+
+        assert selectors.notification_unread_count(user=anna) == 0
+
+    def test_each_user_has_their_own_count(self, anna, ben):
+        services.notify(user=anna, event="account.welcome")
+        assert selectors.notification_unread_count(user=anna) == 1
+        assert selectors.notification_unread_count(user=ben) == 0
+
+    def test_without_the_cache_the_count_comes_from_the_database(self, anna, monkeypatch):
+        from redis.exceptions import ConnectionError as RedisConnectionError
+
+        from portal.core import versioned_cache
+
+        services.notify(user=anna, event="account.welcome")
+
+        def unreachable(*args, **kwargs):
+            raise RedisConnectionError("down")
+
+        monkeypatch.setattr(versioned_cache.cache, "get", unreachable)
+        monkeypatch.setattr(versioned_cache.cache, "set", unreachable)
+        monkeypatch.setattr(versioned_cache.cache, "delete", unreachable)
+        assert selectors.notification_unread_count(user=anna) == 1
+        services.notification_mark_all_read(user=anna)
+        assert selectors.notification_unread_count(user=anna) == 0
 
 
 class TestPreferences:
