@@ -227,6 +227,32 @@ def dashboard(*, actor, period: str = "YTD") -> dict:
     )
 
 
+def dashboards_warm(*, advisor_ids, firm_ids) -> int:
+    """Compute into the cache the default dashboard of these brokers and of these firms' managers.
+
+    After a revaluation every cached dashboard is out of date; computing them here, on a worker,
+    spares each broker's first visit the cold computation. Returns the dashboards computed.
+    """
+    from django.contrib.auth import get_user_model
+
+    actors = (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(
+            Q(pk__in=advisor_ids, groups__name=Role.INTERMEDIARY)
+            | Q(organisation_id__in=firm_ids, groups__name=Role.FIRM_MANAGER)
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    warmed = 0
+    for actor in actors.iterator(chunk_size=500):
+        if book_scope(actor) is not None:
+            dashboard(actor=actor)
+            warmed += 1
+    return warmed
+
+
 def dashboard_key(*, actor, period: str) -> tuple:
     return (*actor_key(actor=actor), period)
 

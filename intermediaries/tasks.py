@@ -2,7 +2,7 @@ from datetime import date
 
 from celery import shared_task
 
-from . import valuation
+from . import selectors, valuation
 
 
 def _revalue_item(item) -> tuple[int, date | None]:
@@ -38,3 +38,9 @@ def books_revalue(self, advisor_ids: list[int]) -> int:
         return valuation.books_revalue(advisor_ids=advisor_ids)
     except Exception as exc:
         raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dashboards_warm(advisor_ids: list[int], firm_ids: list[int]) -> int:
+    """Cache the dashboards a revaluation made stale (idempotent: a cached one is only read)."""
+    return selectors.dashboards_warm(advisor_ids=advisor_ids, firm_ids=firm_ids)

@@ -8,7 +8,9 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -515,7 +517,17 @@ def roll_up(*, portfolio_ids) -> None:
         book_revalue(advisor_id=advisor_id)
     for firm_id in firm_ids:
         book_revalue(firm_id=firm_id)
+    _books_changed(advisor_ids, firm_ids)
+
+
+def _books_changed(advisor_ids, firm_ids) -> None:
+    """Cached figures are out of date now; once committed, compute the affected dashboards afresh."""
+    from .tasks import dashboards_warm
+
     data_changed_on_commit()
+    if settings.PORTAL_FIGURES_CACHE and (advisor_ids or firm_ids):
+        # robust: a broker outage after the commit must not fail the revaluation that just succeeded.
+        transaction.on_commit(partial(dashboards_warm.delay, sorted(advisor_ids), sorted(firm_ids)), robust=True)
 
 
 def books_revalue(*, advisor_ids) -> int:
@@ -531,5 +543,5 @@ def books_revalue(*, advisor_ids) -> int:
         book_revalue(advisor_id=advisor_id)
     for firm_id in firms:
         book_revalue(firm_id=firm_id)
-    data_changed_on_commit()
+    _books_changed(set(advisor_ids), firms)
     return len(advisor_ids) + len(firms)

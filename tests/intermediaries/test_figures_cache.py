@@ -130,3 +130,33 @@ def test_the_api_client_list_is_cached_per_caller_and_a_share_shows_at_once(cast
     assert login_as(cast.broker1).get(url).json()["count"] == 3
     bad = login_as(cast.broker1).get(url, {"status": "bogus"})
     assert bad.status_code == 400  # a bad filter is still refused, never cached
+
+
+def test_a_revaluation_computes_the_affected_dashboards_into_the_cache_after_the_commit(
+    cast, workspace, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    portfolio = workspace.portfolios["C1001"]
+    book("late-2", portfolio, "deposit", DAYS[-1], "700")
+    with django_capture_on_commit_callbacks(execute=True):
+        revalue_and_roll_up(portfolio_ids=[portfolio.pk])
+
+    cast.broker1.roles  # noqa: B018 (loaded with the user on a request)
+    cast.manager.roles  # noqa: B018
+    with django_assert_num_queries(0):  # warmed for the broker and for the firm's manager, with the new deposit
+        broker_figures = selectors.dashboard(actor=cast.broker1)
+        selectors.dashboard(actor=cast.manager)
+    assert broker_figures["aum"] == selectors.dashboard(actor=cast.broker1, period="MAX")["aum"]
+
+
+def test_warming_computes_only_dashboards_of_brokers_and_managers(cast, workspace):
+    assert selectors.dashboards_warm(advisor_ids=[cast.broker1.pk, cast.client1.pk], firm_ids=[]) == 1
+    assert selectors.dashboards_warm(advisor_ids=[], firm_ids=[cast.broker1.organisation_id]) == 1  # the manager
+    assert selectors.dashboards_warm(advisor_ids=[], firm_ids=[]) == 0
+
+
+def test_without_the_figures_cache_nothing_is_warmed(cast, workspace, settings, django_capture_on_commit_callbacks):
+    settings.PORTAL_FIGURES_CACHE = False
+    portfolio = workspace.portfolios["C1001"]
+    with django_capture_on_commit_callbacks() as callbacks:
+        revalue_and_roll_up(portfolio_ids=[portfolio.pk])
+    assert not any("dashboards_warm" in repr(callback) for callback in callbacks)
