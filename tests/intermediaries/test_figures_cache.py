@@ -132,6 +132,21 @@ def test_the_api_client_list_is_cached_per_caller_and_a_share_shows_at_once(cast
     assert bad.status_code == 400  # a bad filter is still refused, never cached
 
 
+def test_the_cached_api_client_list_answers_as_the_uncached_one(cast, login_as, workspace, settings):
+    url = reverse("intermediaries-api:client-list")
+    client = login_as(cast.broker1)
+    first, cached = client.get(url), client.get(url)
+    settings.PORTAL_FIGURES_CACHE = False
+    fresh = client.get(url)
+
+    assert cached.content == first.content == fresh.content
+    assert cached["Content-Type"] == fresh["Content-Type"] == "application/json"
+    assert cached["Vary"] == fresh["Vary"]
+    assert [c["number"] for c in cached.json()["results"]] == ["C1001", "C1002"]
+    browsable = client.get(url, HTTP_ACCEPT="text/html")  # the browsable API still renders its page
+    assert browsable.status_code == 200 and b"C1001" in browsable.content
+
+
 def test_a_revaluation_computes_the_affected_dashboards_into_the_cache_after_the_commit(
     cast, workspace, django_capture_on_commit_callbacks, django_assert_num_queries
 ):
