@@ -96,9 +96,9 @@ def celery_on_private_redis(private_redis, settings):
 
     settings.CACHES = {
         "default": {
-            **settings.CACHES["default"],
             "BACKEND": "portal.core.redis_cache.RedisCache",
             "LOCATION": private_redis.url,
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }
     }
 

@@ -63,7 +63,7 @@ def unreachable_cache(settings):
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
         }
     }
 
