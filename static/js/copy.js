@@ -13,12 +13,15 @@
     var source = document.querySelector(button.dataset.copyTarget);
     if (!source) { return; }
     var text = source.value !== undefined ? source.value : source.textContent;
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(function () { copied(button); });
-    } else {
+    function copyBySelection() {
       source.select();
-      document.execCommand("copy");
-      copied(button);
+      if (document.execCommand("copy")) { copied(button); }
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      // writeText is refused when the document does not have the focus: copy the old way then.
+      navigator.clipboard.writeText(text).then(function () { copied(button); }, copyBySelection);
+    } else {
+      copyBySelection();
     }
   });
 })();

@@ -43,6 +43,7 @@ def test_a_broker_creates_uses_and_revokes_an_api_key(page: Page, live_server, s
 
     expect(page.get_by_role("heading", name="Your new API key")).to_be_visible()
     shown = page.get_by_test_id("new-api-key").input_value()
+    page.bring_to_front()  # the clipboard is only for the focused page
     page.get_by_test_id("copy-api-key").click()
     expect(page.get_by_test_id("copy-api-key")).to_have_text("Copied")
     key = page.evaluate("navigator.clipboard.readText()")
