@@ -7,19 +7,15 @@
 - anyone else: nothing
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from portal.accounts.roles import Role
 
 VIEW_CLIENT = "view_client"
 
 
-def client_scope(actor, *, one_client: bool = False) -> Q | None:
-    """The filter for the clients `actor` may see; None means all of them.
-
-    `one_client`: the filter will pick out a single client by its key, so the shares are checked
-    inside the same query (one query instead of two) rather than read first as a list.
-    """
+def client_scope(actor) -> Q | None:
+    """The filter for the clients `actor` may see; None means all of them."""
     if not actor.is_authenticated:
         return Q(pk__in=[])
     if actor.has_role(Role.BACKOFFICE, Role.COMPLIANCE):
@@ -31,21 +27,49 @@ def client_scope(actor, *, one_client: bool = False) -> Q | None:
         from .models import ClientUserObjectPermission
 
         shares = ClientUserObjectPermission.objects.filter(user=actor, permission__codename=VIEW_CLIENT)
-        if one_client:
-            scope |= Q(advisor=actor) | Q(Exists(shares.filter(content_object=OuterRef("pk"))))
-        else:
-            # The few shared ids as a list: "advisor = x OR id IN (1, 2)" lets PostgreSQL combine two
-            # index scans, where a subquery in the OR would make it scan every client.
-            shared = list(shares.values_list("content_object_id", flat=True))
-            scope |= Q(advisor=actor) | Q(pk__in=shared) if shared else Q(advisor=actor)
+        # The few shared ids as a list: "advisor = x OR id IN (1, 2)" lets PostgreSQL combine two
+        # index scans, where a subquery in the OR would make it scan every client.
+        shared = list(shares.values_list("content_object_id", flat=True))
+        scope |= Q(advisor=actor) | Q(pk__in=shared) if shared else Q(advisor=actor)
     if actor.has_role(Role.CLIENT):
         scope |= Q(user=actor)
     return scope
 
 
-def restrict(queryset: QuerySet, actor, *, one_client: bool = False) -> QuerySet:
-    scope = client_scope(actor, one_client=one_client)
+def restrict(queryset: QuerySet, actor) -> QuerySet:
+    scope = client_scope(actor)
     return queryset if scope is None else queryset.filter(scope)
+
+
+def may_see(actor, client) -> bool:
+    """`client_scope` for one client already loaded (with its advisor), as a decision.
+
+    A detail page loads its client by key and decides here: a broker's own client needs no
+    further query, only a shared one asks for the share. Same rules, same order as above;
+    tests/clients/test_permissions.py checks both against every role.
+    """
+    if not actor.is_authenticated:
+        return False
+    if actor.has_role(Role.BACKOFFICE, Role.COMPLIANCE):
+        return True
+    if (
+        actor.has_role(Role.FIRM_MANAGER)
+        and actor.organisation_id
+        and client.advisor is not None
+        and client.advisor.organisation_id == actor.organisation_id
+    ):
+        return True
+    if actor.has_role(Role.INTERMEDIARY):
+        from .models import ClientUserObjectPermission
+
+        if client.advisor_id == actor.pk:
+            return True
+        shares = ClientUserObjectPermission.objects.filter(
+            user=actor, permission__codename=VIEW_CLIENT, content_object=client
+        )
+        if shares.exists():
+            return True
+    return actor.has_role(Role.CLIENT) and client.user_id == actor.pk
 
 
 def can_manage_shares(actor, client) -> bool:

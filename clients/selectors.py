@@ -33,10 +33,12 @@ def client_rows(*, actor):
 def access_client(*, actor, client_id) -> Client:
     """The client, if the actor may see it; otherwise it does not exist for them (404)."""
     try:
-        clients = permissions.restrict(Client.objects.all(), actor, one_client=True)
-        return clients.select_related("advisor", "advisor__organisation").get(pk=client_id)
+        client = Client.objects.select_related("advisor", "advisor__organisation").get(pk=client_id)
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+    if not permissions.may_see(actor, client):
+        raise Http404
+    return client
 
 
 def client_shares(*, client):
