@@ -4,9 +4,13 @@ An app registers its menu entries (and, optionally, the home page of a role) in 
 AppConfig.ready(); the base template shows the entries the user's roles allow.
 """
 
+import functools
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language
 
 
 @dataclass(frozen=True)
@@ -21,15 +25,12 @@ class NavItem:
     # For the generic home entry: hidden once an app gives the user's role a home of its own.
     only_without_role_home: bool = False
 
-    def visible_to(self, user) -> bool:
-        if self.staff_only and not user.is_staff:
+    def visible_to(self, roles: frozenset, is_staff: bool) -> bool:
+        if self.staff_only and not is_staff:
             return False
-        if self.setting:
-            from django.conf import settings
-
-            if not getattr(settings, self.setting, False):
-                return False
-        return not self.roles or user.has_role(*self.roles)
+        if self.setting and not getattr(settings, self.setting, False):
+            return False
+        return not self.roles or bool(self.roles & roles)
 
 
 _items: dict[str, NavItem] = {}
@@ -39,11 +40,13 @@ _role_homes: dict[str, str] = {}
 def register(*items: NavItem) -> None:
     for item in items:
         _items[item.url_name] = item
+    _menu.cache_clear()
 
 
 def register_role_home(role: str, url_name: str) -> None:
     """Make `url_name` the page a user of this role lands on after login."""
     _role_homes[role] = url_name
+    _menu.cache_clear()
 
 
 def role_home_url(role: str | None) -> str:
@@ -54,18 +57,41 @@ def role_home_url(role: str | None) -> str:
     return reverse("core:welcome")
 
 
-def items_for(user) -> list[dict]:
+def items_for(user) -> tuple[dict, ...]:
+    """The menu entries for `user`: the same for everyone with the same roles, so built once."""
     if not user.is_authenticated:
-        return []
+        return ()
+    return _menu(
+        user.roles,
+        user.is_staff,
+        user.primary_role,
+        get_language(),
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_script_prefix(),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _menu(roles: frozenset, is_staff: bool, primary_role, language, urlconf: str, script_prefix: str):
+    # The language orders entries of equal rank by label; urlconf and prefix are in the key
+    # because the URLs are reversed here.
     entries = []
     for item in sorted(_items.values(), key=lambda i: (i.order, str(i.label))):
-        if not item.visible_to(user):
+        if not item.visible_to(roles, is_staff):
             continue
-        if item.only_without_role_home and user.primary_role in _role_homes:
+        if item.only_without_role_home and primary_role in _role_homes:
             continue
         try:
-            url = reverse(item.url_name)
+            url = reverse(item.url_name, urlconf=urlconf)
         except NoReverseMatch:
             continue
         entries.append({"label": item.label, "url": url, "url_name": item.url_name})
-    return entries
+    return tuple(entries)
+
+
+def _forget_menus(**kwargs) -> None:
+    # A settings flag can hide an entry (tests change settings; production does not).
+    _menu.cache_clear()
+
+
+setting_changed.connect(_forget_menus)

@@ -75,6 +75,19 @@ def test_back_office_navigation_has_the_audit_trail_and_broker_navigation_does_n
     assert audit_url not in broker_page.content.decode()
 
 
+def test_the_menu_follows_a_role_change_at_once(cast, login_as):
+    from django.contrib.auth.models import Group
+
+    dashboard = reverse("intermediaries:dashboard")
+    any_page = reverse("notifications:list")
+    outsider = login_as(cast.outsider)
+    assert f'href="{dashboard}"' not in outsider.get(any_page).content.decode()
+
+    cast.outsider.groups.add(Group.objects.get(name=Role.INTERMEDIARY))
+
+    assert f'href="{dashboard}"' in outsider.get(any_page).content.decode()
+
+
 def test_every_page_carries_the_security_headers(cast, login_as):
     response = login_as(cast.broker1).get(reverse("core:role-home", kwargs={"role": Role.INTERMEDIARY}), secure=True)
     assert "default-src 'self'" in response["Content-Security-Policy"]
