@@ -110,9 +110,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the Celery broker and the cache; without it tasks run eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
-# The cache is an accelerator: a Redis that does not answer a cache call within a quarter second
-# is treated as away, and the page computes what it needs without it.
-REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.25}
+# The cache is an accelerator: a Redis that does not answer a cache call within half a second is
+# treated as away, and the page computes what it needs without it. A data version bump that fails
+# is tried again in the background after these delays (portal/core/versioned_cache.py).
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+PORTAL_CACHE_BUMP_RETRY_DELAYS = (1, 5, 30)
 if REDIS_URL:
     CACHES = {
         "default": {

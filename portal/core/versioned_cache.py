@@ -12,6 +12,7 @@ were cached, and the page still works.
 """
 
 import logging
+import threading
 import time
 
 from django.conf import settings
@@ -41,15 +42,30 @@ def data_version() -> int | None:
         return None
 
 
-def data_changed() -> None:
-    """Make every cached figure unreachable; call after writes that change what pages show."""
+def data_changed(*, retry: bool = True) -> None:
+    """Make every cached figure unreachable; call after writes that change what pages show.
+
+    Cached lists are scoped by access (a broker's client list), so a lost bump would keep showing
+    a revoked share's client there. A Redis that stalled for a moment is asked again, in the
+    background, after each of `settings.PORTAL_CACHE_BUMP_RETRY_DELAYS` seconds.
+    """
+    _bump_or_retry(list(settings.PORTAL_CACHE_BUMP_RETRY_DELAYS) if retry else [])
+
+
+def _bump_or_retry(delays: list[float]) -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet: the next reader starts one
         cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
     except CACHE_ERRORS:
-        # Unreachable now; entries written before the outage expire after FIGURES_TIMEOUT.
-        logger.warning("cache unreachable; data version not bumped", exc_info=True)
+        if not delays:
+            # Entries written before the outage expire after FIGURES_TIMEOUT.
+            logger.error("cache unreachable; data version not bumped", exc_info=True)
+            return
+        logger.warning("cache unreachable; data version bump tried again in %s s", delays[0], exc_info=True)
+        retry = threading.Timer(delays[0], _bump_or_retry, args=(delays[1:],))
+        retry.daemon = True
+        retry.start()
 
 
 def data_changed_on_commit(*args, **kwargs) -> None:
@@ -58,7 +74,7 @@ def data_changed_on_commit(*args, **kwargs) -> None:
     Bumping only now would let a reader that runs before the commit cache the old rows under the
     new version. Takes (and ignores) signal arguments, so it can be a signal receiver.
     """
-    data_changed()
+    data_changed(retry=False)  # the bump after the commit is the one that must land
     transaction.on_commit(data_changed)
 
 

@@ -175,3 +175,39 @@ def test_without_the_figures_cache_nothing_is_warmed(cast, workspace, settings, 
     with django_capture_on_commit_callbacks() as callbacks:
         revalue_and_roll_up(portfolio_ids=[portfolio.pk])
     assert not any("dashboards_warm" in repr(callback) for callback in callbacks)
+
+
+def test_a_version_bump_lost_to_a_stalled_cache_is_made_in_the_background(
+    cast, login_as, workspace, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    import threading
+    import time
+
+    from redis.exceptions import TimeoutError as RedisTimeout
+
+    from clients.services import client_share
+    from portal.core import versioned_cache
+
+    broker = login_as(cast.broker1)
+    url = reverse("intermediaries:client-list")
+    assert workspace.carla.number not in broker.get(url).content.decode()  # cached without Carla
+
+    settings.PORTAL_CACHE_BUMP_RETRY_DELAYS = (1,)
+    incr = versioned_cache.cache.incr
+    request_thread = threading.current_thread()
+
+    def stalling_incr(*args, **kwargs):  # stalled while the share is made, answering again later
+        if threading.current_thread() is request_thread:
+            raise RedisTimeout("Timeout reading from socket")
+        return incr(*args, **kwargs)
+
+    monkeypatch.setattr(versioned_cache.cache, "incr", stalling_incr)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_share(actor=cast.manager, client=workspace.carla, broker=cast.broker1)
+    monkeypatch.undo()
+    assert workspace.carla.number not in broker.get(url).content.decode()  # the bump was lost
+
+    deadline = time.monotonic() + 5
+    while workspace.carla.number not in broker.get(url).content.decode():
+        assert time.monotonic() < deadline, "the shared client never reached the cached list"
+        time.sleep(0.05)
