@@ -24,12 +24,9 @@ def client_scope(actor) -> Q | None:
     if actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id:
         scope |= Q(advisor__organisation_id=actor.organisation_id)
     if actor.has_role(Role.INTERMEDIARY):
-        from .models import ClientUserObjectPermission
-
-        shares = ClientUserObjectPermission.objects.filter(user=actor, permission__codename=VIEW_CLIENT)
         # The few shared ids as a list: "advisor = x OR id IN (1, 2)" lets PostgreSQL combine two
         # index scans, where a subquery in the OR would make it scan every client.
-        shared = list(shares.values_list("content_object_id", flat=True))
+        shared = list(_shares_of(actor).values_list("content_object_id", flat=True))
         scope |= Q(advisor=actor) | Q(pk__in=shared) if shared else Q(advisor=actor)
     if actor.has_role(Role.CLIENT):
         scope |= Q(user=actor)
@@ -59,17 +56,18 @@ def may_see(actor, client) -> bool:
         and client.advisor.organisation_id == actor.organisation_id
     ):
         return True
-    if actor.has_role(Role.INTERMEDIARY):
-        from .models import ClientUserObjectPermission
-
-        if client.advisor_id == actor.pk:
-            return True
-        shares = ClientUserObjectPermission.objects.filter(
-            user=actor, permission__codename=VIEW_CLIENT, content_object=client
-        )
-        if shares.exists():
-            return True
+    if actor.has_role(Role.INTERMEDIARY) and (
+        client.advisor_id == actor.pk or _shares_of(actor).filter(content_object=client).exists()
+    ):
+        return True
     return actor.has_role(Role.CLIENT) and client.user_id == actor.pk
+
+
+def _shares_of(actor) -> QuerySet:
+    """The object permissions that share clients with this broker."""
+    from .models import ClientUserObjectPermission
+
+    return ClientUserObjectPermission.objects.filter(user=actor, permission__codename=VIEW_CLIENT)
 
 
 def can_manage_shares(actor, client) -> bool:

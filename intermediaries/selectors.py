@@ -246,10 +246,9 @@ def dashboards_warm(*, advisor_ids, firm_ids) -> int:
         .order_by("pk")
     )
     warmed = 0
-    for actor in actors.iterator(chunk_size=500):
-        if book_scope(actor) is not None:
-            dashboard(actor=actor)
-            warmed += 1
+    for actor in actors.iterator(chunk_size=500):  # each has a book: a broker, or a manager of a firm
+        dashboard(actor=actor)
+        warmed += 1
     return warmed
 
 
