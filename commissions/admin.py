@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.accounts.two_factor import session_verified
 from portal.core.admin import ReadOnlyAdmin
 
 from . import services
@@ -55,7 +56,7 @@ class CommissionRuleAdmin(admin.ModelAdmin):
 
 
 def _verified(request) -> bool:
-    return bool(getattr(request.user, "is_verified", lambda: False)())
+    return session_verified(request.user)
 
 
 @admin.register(CommissionMonth)

@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.cache import cache_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -26,7 +28,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the portal's site: a second factor and the portal's login (accounts/admin_site.py).
+    "portal.accounts.admin_apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,9 +68,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.accounts.middleware.AuthenticationMiddleware",
     "portal.core.middleware.UserLanguageMiddleware",
-    "django_otp.middleware.OTPMiddleware",
     "portal.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -102,6 +104,9 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The same backend, with a health check that asks the socket instead of the server (portal/postgresql).
+    DATABASES["default"]["ENGINE"] = "portal.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
@@ -110,21 +115,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the Celery broker and the cache; without it tasks run eagerly.
 REDIS_URL = env.str("REDIS_URL", default="")
-# The cache is an accelerator: a Redis that does not answer a cache call within half a second is
-# treated as away, and the page computes what it needs without it. A data version bump that fails
-# is tried again in the background after these delays (portal/core/versioned_cache.py).
-REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-PORTAL_CACHE_BUMP_RETRY_DELAYS = (1, 5, 30)
+# The cache (portal/core/cache.py): Redis, with the database standing in while Redis is down or
+# hung. Without Redis (the embedded default) the database cache alone, so that every process —
+# the server, an import run in another shell — sees the same sessions, counters and figures.
+# While Redis fails, a process uses the database instead and asks Redis again after this long.
+PORTAL_REDIS_RETRY_SECONDS = env.float("PORTAL_REDIS_RETRY_SECONDS", default=5.0)
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "portal.core.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "OPTIONS": REDIS_CACHE_OPTIONS,
-        }
-    }
-else:
+    CACHES = cache_settings(REDIS_URL)
+elif env.bool("PORTAL_LOCAL_CACHE", default=False):
+    # Only the test run on SQLite: per-process memory, so that query counts are those of the pages.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "portal_cache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
@@ -169,8 +171,8 @@ CELERY_BEAT_SCHEDULE = {
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's e-mail login; the signed-in user of each request comes from the cache.
+    "portal.accounts.backends.PortalAuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -231,8 +233,6 @@ PORTAL_OUTBOX_RETRY_MAX_SECONDS = 3600
 PORTAL_OUTBOX_STUCK_SECONDS = 300
 PORTAL_OUTBOX_SWEEP_BATCH = 100
 PORTAL_OUTBOX_SWEEP_SECONDS = 25
-# After a failed publish, requests leave delivery to the sweep for this long instead of waiting again.
-PORTAL_OUTBOX_PUBLISH_PAUSE = 10
 # Links in e-mails are absolute: the address users reach the portal at.
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
@@ -285,7 +285,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # Security headers and cookies (manage.py check --deploy is clean with DEBUG off).
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database and are read through the cache (portal/accounts/sessions.py).
+SESSION_ENGINE = "portal.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
@@ -299,12 +300,13 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# How many reverse proxies in front of the app may be believed about the client's address.
+# How many reverse proxies in front of the app may be believed about the client's address and
+# scheme. Without one (0), X-Forwarded-For and X-Forwarded-Proto are whatever the client made up.
+PORTAL_TRUSTED_PROXY_HOPS = env.int("PORTAL_TRUSTED_PROXY_HOPS", default=0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PORTAL_TRUSTED_PROXY_HOPS > 0 else None
 # Dashboard and client figures cached per data version (portal.core.versioned_cache); off only
 # to measure the uncached path.
 PORTAL_FIGURES_CACHE = env.bool("PORTAL_FIGURES_CACHE", default=True)
-PORTAL_TRUSTED_PROXY_HOPS = env.int("PORTAL_TRUSTED_PROXY_HOPS", default=0)
 X_FRAME_OPTIONS = "DENY"
 PORTAL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

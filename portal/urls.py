@@ -2,16 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from portal.accounts.admin_site import require_second_factor_for_admin
 from portal.api import views as api_views
 from portal.core import views as core_views
-
-admin.site.site_header = _("Partnerzone back office")
-admin.site.site_title = _("Partnerzone")
-require_second_factor_for_admin(admin.site)
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -17,6 +17,9 @@ from portal.accounts.services import role_groups_ensure
 
 from .factories import OrganisationFactory, UserFactory
 
+# The loopback fakes (Twilio, SMTP), a private redis-server and a real Celery worker, for every test.
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 def pytest_collection_modifyitems(config, items):
     """On SQLite (the embedded default) leave out what only PostgreSQL can do, and say so.
@@ -57,15 +60,19 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(settings):
+def _fresh_cache():
     """Cached figures and counts are keyed by primary keys, which a rolled-back test may hand out again.
 
-    No background retries of a failed version bump: they would land in a later test's cache.
+    A Redis outage in one test (the circuit of this process open) must not reach the next one.
     """
     from django.core.cache import cache
 
-    settings.PORTAL_CACHE_BUMP_RETRY_DELAYS = ()
+    from portal.core.cache import redis_circuit
+
+    redis_circuit().reset()
     cache.clear()
+    yield
+    redis_circuit().reset()
 
 
 @pytest.fixture

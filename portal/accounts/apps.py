@@ -8,4 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects login, 2FA and role-change auditing)
+        from . import signals  # connects login, 2FA and role-change auditing
+
+        signals.connect_device_receivers()

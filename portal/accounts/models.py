@@ -103,6 +103,18 @@ class User(AbstractUser):
         role = self.primary_role
         return Role(role).label if role else ""
 
+    @cached_property
+    def second_factor_devices(self) -> tuple:
+        """The user's confirmed second-factor devices (an authenticator app, recovery codes)."""
+        from django_otp import devices_for_user
+
+        return tuple(devices_for_user(self, confirmed=True))
+
+    def forget_cached_state(self) -> None:
+        """Drop roles and devices computed on this object (after changing them within a request)."""
+        self.__dict__.pop("roles", None)
+        self.__dict__.pop("second_factor_devices", None)
+
     @property
     def needs_second_factor(self) -> bool:
         return self.is_staff or bool(self.roles & ROLES_REQUIRING_2FA)

@@ -1,14 +1,22 @@
-"""Audit every login, logout, failed login and role change, however it happened (page, admin, shell)."""
+"""Audit every login, logout, failed login and role change, however it happened (page, admin, shell).
+
+And forget the cached signed-in user (`backends.py`) whenever what it holds changes: the user
+row, their groups, a group's name, their second-factor devices.
+"""
 
 from allauth.account.signals import password_changed, password_reset
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import m2m_changed
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
+from django_otp.models import Device
 
 from portal.audit import context
 from portal.audit.services import audit_record
+
+from .backends import signed_in_forget
 
 User = get_user_model()
 
@@ -55,8 +63,47 @@ def audit_role_change(sender, instance, action, reverse, pk_set, **kwargs):
     verb = "added" if action == "post_add" else "removed"
     actor = context.current_actor()
     for user in users:
-        user.__dict__.pop("roles", None)
+        user.forget_cached_state()
         audit_record(action="auth.roles_changed", actor=actor, obj=user, changes={verb: sorted(groups)})
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def forget_signed_in_on_role_change(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in {"post_add", "post_remove", "post_clear", "pre_clear"}:
+        return
+    if not reverse:
+        signed_in_forget(instance.pk)
+    elif action in {"pre_clear", "post_clear"}:
+        for user_id in instance.user_set.values_list("pk", flat=True):
+            signed_in_forget(user_id)
+    else:
+        for user_id in pk_set or ():
+            signed_in_forget(user_id)
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def forget_signed_in_user(sender, instance, **kwargs):
+    signed_in_forget(instance.pk)
+
+
+@receiver(post_save, sender=Group)
+def forget_signed_in_on_group_rename(sender, instance, created, **kwargs):
+    if not created:  # a renamed group changes its members' roles
+        for user_id in instance.user_set.values_list("pk", flat=True):
+            signed_in_forget(user_id)
+
+
+def forget_signed_in_on_device_change(sender, instance, **kwargs):
+    signed_in_forget(instance.user_id)
+
+
+def connect_device_receivers() -> None:
+    """Every installed kind of second-factor device (TOTP, recovery codes, any added later)."""
+    for model in apps.get_models():
+        if issubclass(model, Device):
+            post_save.connect(forget_signed_in_on_device_change, sender=model, dispatch_uid=f"signed-in:{model}")
+            post_delete.connect(forget_signed_in_on_device_change, sender=model, dispatch_uid=f"signed-in-d:{model}")
 
 
 @receiver(password_changed)

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString, mark_safe
-from django_otp import devices_for_user
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -77,7 +76,26 @@ class TwoFactorStatus:
 
 
 def user_has_second_factor(user) -> bool:
-    return any(True for _ in devices_for_user(user, confirmed=True))
+    return bool(user.second_factor_devices)
+
+
+def second_factor_pending(user) -> bool:
+    """Signed in with the password, but the code (or the enrolment the role requires) is still missing.
+
+    Until it is done the pages show nothing of the account: no menu, no notifications, no e-mail.
+    """
+    if not user.is_authenticated or session_verified(user):
+        return False
+    return user_has_second_factor(user) or second_factor_required(user)
+
+
+def session_verified(user) -> bool:
+    """Whether the request's user has proven a second factor in this session.
+
+    False for an API key's owner (a key proves a secret, not a second factor) and for anyone the
+    second-factor middleware did not see.
+    """
+    return getattr(user, "otp_device", None) is not None
 
 
 def second_factor_required(user) -> bool:
@@ -151,6 +169,7 @@ def totp_device_confirm(*, user, device: TOTPDevice, token: str) -> CodeCheck:
             return check
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        user.forget_cached_state()
         replaced, _ = TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _recovery_codes_replace(user)
         audit_record(
@@ -173,6 +192,7 @@ def recovery_codes_regenerate(*, user) -> list[str]:
         if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
             raise SecondFactorError("Recovery codes need an authenticator app.")
         codes = _recovery_codes_replace(user)
+        user.forget_cached_state()
         audit_record(action="auth.recovery_codes_regenerated", actor=user, obj=user, changes={"count": len(codes)})
     return codes
 
@@ -191,6 +211,7 @@ def two_factor_disable(*, user, token: str) -> CodeCheck:
             return check
         totp_count, _ = TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
+        user.forget_cached_state()
         audit_record(action="auth.2fa_disabled", actor=user, obj=user, changes={"devices_removed": totp_count})
     return check
 

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.accounts.two_factor import session_verified
 from portal.core.admin import ReadOnlyAdmin
 
 from . import services
@@ -25,7 +26,7 @@ class ApiKeyAdmin(ReadOnlyAdmin):
         if not can_revoke_any_api_key(request.user):
             self.message_user(request, _("Only back-office staff can revoke other people's keys."), messages.ERROR)
             return
-        if not request.user.is_verified():
+        if not session_verified(request.user):
             self.message_user(request, _("Confirm with your second factor first."), messages.ERROR)
             return
         count = 0

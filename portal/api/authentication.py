@@ -52,11 +52,9 @@ class ApiKeyAuthentication(BaseAuthentication):
                 raise ScopeDenied(_("This API key is read-only for this resource."))
             raise ScopeDenied(_("This API key does not give access to this resource."))
 
-        user = key.owner
-        # A key proves possession of a secret, not a second factor: sensitive actions stay closed.
-        user.is_verified = lambda: False
-        user.otp_device = None
-        return user, key
+        # The owner as loaded here carries no second factor: a key proves possession of a secret,
+        # not a second factor, so `session_verified()` is False and sensitive actions stay closed.
+        return key.owner, key
 
     def authenticate_header(self, request):
         return f'{KEYWORD} realm="api"'

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from portal.accounts.two_factor import user_has_second_factor
+from portal.accounts.two_factor import session_verified, user_has_second_factor
 
 from . import selectors, services
 from .forms import ApiKeyCreateForm, ApiKeyRotateForm
@@ -55,7 +55,7 @@ def _list_page(request, *, form=None, status=200):
             "page": page,
             "form": form or ApiKeyCreateForm(),
             "rotate_form": ApiKeyRotateForm(),
-            "verified": request.user.is_verified(),
+            "verified": session_verified(request.user),
             "has_second_factor": user_has_second_factor(request.user),
             "states": ApiKey.State,
         },
@@ -81,7 +81,7 @@ def key_list(request):
 @require_POST
 @_key_holder
 def key_create(request):
-    if not request.user.is_verified():
+    if not session_verified(request.user):
         return _second_factor_redirect(request)
     form = ApiKeyCreateForm(request.POST)
     if form.is_valid():
@@ -101,7 +101,7 @@ def key_create(request):
 @_key_holder
 def key_rotate(request, key_id):
     old = selectors.access_api_key(actor=request.user, key_id=key_id)
-    if not request.user.is_verified():
+    if not session_verified(request.user):
         return _second_factor_redirect(request)
     form = ApiKeyRotateForm(request.POST)
     if not form.is_valid():
@@ -122,7 +122,7 @@ def key_rotate(request, key_id):
 @_key_holder
 def key_revoke(request, key_id):
     key = selectors.access_api_key(actor=request.user, key_id=key_id)
-    if not request.user.is_verified():
+    if not session_verified(request.user):
         return _second_factor_redirect(request)
     services.api_key_revoke(actor=request.user, second_factor_verified=True, key_id=key.pk)
     messages.success(request, _("The key %(prefix)s is revoked; it no longer works.") % {"prefix": key.prefix})

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from portal.accounts.two_factor import session_verified
+
 
 class OrganisationSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -22,4 +24,4 @@ class MeSerializer(serializers.Serializer):
         return sorted(user.roles)
 
     def get_second_factor_verified(self, user) -> bool:
-        return bool(getattr(user, "is_verified", lambda: False)())
+        return session_verified(user)

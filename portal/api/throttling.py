@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from portal.core.versioned_cache import CACHE_ERRORS
+from portal.core.cache import PRIMARY_ERRORS as CACHE_ERRORS
 
 from .models import ApiKey
 

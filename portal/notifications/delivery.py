@@ -14,16 +14,14 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from portal.core.cache import redis_circuit
+
 from .models import OutboxMessage
 from .transports import NotDelivered, OutcomeUnknown, Rejected, transport_for
 
 logger = logging.getLogger(__name__)
 
 Status = OutboxMessage.Status
-
-# While the broker just failed, later requests skip publishing instead of each waiting for
-# the same timeout again; their rows stay pending and the sweep delivers them.
-_publish_paused_until = 0.0
 
 
 def outbox_publish_after_commit(message_ids: list[int]) -> None:
@@ -37,12 +35,13 @@ def outbox_publish(message_ids: list[int]) -> int:
     """Hand the rows to the broker; a broker that is down or hung is logged, never raised.
 
     Returns how many were published. The rows are in the database already, so anything not
-    published here is picked up by `outbox_sweep`.
+    published here is picked up by `outbox_sweep`. While Redis (the broker) is known to be away,
+    requests do not wait for it again: the circuit it shares with the cache is open.
     """
-    global _publish_paused_until
     from .tasks import deliver_outbox_message
 
-    if time.monotonic() < _publish_paused_until:
+    redis = redis_circuit()
+    if not settings.CELERY_TASK_ALWAYS_EAGER and not redis.allows():
         logger.info("Broker recently failed; leaving outbox rows %s to the sweep.", message_ids)
         return 0
     published = 0
@@ -50,19 +49,13 @@ def outbox_publish(message_ids: list[int]) -> int:
         try:
             deliver_outbox_message.delay(message_id)
         except Exception:  # any broker failure; the request must go on
-            _publish_paused_until = time.monotonic() + getattr(settings, "PORTAL_OUTBOX_PUBLISH_PAUSE", 10)
+            redis.trip()
             logger.warning(
                 "Could not queue outbox rows %s; the sweep will deliver them.", message_ids[published:], exc_info=True
             )
             break
         published += 1
     return published
-
-
-def outbox_publish_resume() -> None:
-    """Forget an earlier broker failure (used by tests and after an operator fixed the broker)."""
-    global _publish_paused_until
-    _publish_paused_until = 0.0
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -1,8 +1,9 @@
 """Reads, always scoped to the user who asks (the dev outbox is a demo tool behind a setting)."""
 
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
-from portal.core.versioned_cache import cached_value
+from portal.core.cache import cached_until_changed
 
 from . import registry
 from .models import Notification, NotificationPreference, OutboxMessage
@@ -16,9 +17,9 @@ def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notificati
     return qs
 
 
-# The badge in every page's header: counted once a minute at most, and again after any change to
-# the user's notifications (see `unread_count_changed`).
-UNREAD_COUNT_TIMEOUT = 60
+# The badge in every page's header: counted again after any change to the user's notifications
+# (see `unread_count_changed`), and at the latest after ten minutes.
+UNREAD_COUNT_TIMEOUT = 600
 
 
 def unread_count_key(user_id) -> str:
@@ -26,7 +27,8 @@ def unread_count_key(user_id) -> str:
 
 
 def notification_unread_count(*, user) -> int:
-    return cached_value(
+    return cached_until_changed(
+        cache,
         unread_count_key(user.pk),
         lambda: Notification.objects.filter(user=user, read_at__isnull=True).count(),
         timeout=UNREAD_COUNT_TIMEOUT,

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -19,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from portal.audit.services import audit_record
-from portal.core.versioned_cache import forget_on_commit
+from portal.core.cache import forget
 
 from . import registry
 from .delivery import outbox_publish_after_commit
@@ -160,7 +161,7 @@ def notification_mark_all_read(*, user) -> int:
 
 def unread_count_changed(*, user_id) -> None:
     """Forget the cached unread count of a user; the next page counts again."""
-    forget_on_commit(unread_count_key(user_id))
+    forget(cache, unread_count_key(user_id))
 
 
 def forget_unread_count(sender, instance, **kwargs) -> None:

@@ -7,6 +7,8 @@ import time
 import kombu.pools
 import pytest
 
+from portal.core.cache import cache_settings
+
 from .redis import PrivateRedis
 from .smtp import FakeSMTP
 from .twilio import FakeTwilio
@@ -94,13 +96,7 @@ def celery_on_private_redis(private_redis, settings):
     """
     from portal.celery import app
 
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "portal.core.redis_cache.RedisCache",
-            "LOCATION": private_redis.url,
-            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
-        }
-    }
+    settings.CACHES = cache_settings(private_redis.url)
 
     saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
 

@@ -1,16 +1,8 @@
 import pytest
 
-from portal.notifications import delivery, registry
+from portal.notifications import registry
 from tests.factories import UserFactory
 from tests.fakes.fixtures import *  # noqa: F403 (the loopback fakes, private Redis and the worker)
-
-
-@pytest.fixture(autouse=True)
-def _broker_not_paused():
-    """A broker failure in one test must not make the next one skip publishing."""
-    delivery.outbox_publish_resume()
-    yield
-    delivery.outbox_publish_resume()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from clients.models import Client
 from intermediaries.models import Portfolio
-from portal.notifications import delivery
 from portal.notifications.models import OutboxMessage
 from signing import services
 from signing.models import SignatureRequest
@@ -29,14 +28,6 @@ Kind = SignatureRequest.Kind
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def _broker_not_paused():
-    """A broker failure in one test must not make the next one skip publishing."""
-    delivery.outbox_publish_resume()
-    yield
-    delivery.outbox_publish_resume()
 
 
 def make_client(number, first, last, advisor, user=None):
