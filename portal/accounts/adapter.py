@@ -20,6 +20,14 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         # allauth does not read ACCOUNT_ALLOW_REGISTRATION itself: without this, signup stays open.
         return settings.ACCOUNT_ALLOW_REGISTRATION
 
+    def add_message(self, request, level, message_template=None, message_context=None, extra_tags="", message=None):
+        """No "Successfully signed in" while the second factor is still to come: the login is not done yet."""
+        from portal.accounts.two_factor import second_factor_pending
+
+        if message_template == "account/messages/logged_in.txt" and second_factor_pending(request.user):
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
     def pre_authenticate(self, request, **credentials):
         """A login refused by the lockout never reaches authenticate(): audit the refusal here."""
         try:

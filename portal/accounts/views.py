@@ -36,7 +36,7 @@ def _security_page(request, *, disable_form=None):
         "accounts/security.html",
         {
             "status": two_factor.two_factor_status(user=request.user),
-            "verified": request.user.is_verified(),
+            "verified": two_factor.session_verified(request.user),
             "disable_form": disable_form or TwoFactorDisableForm(),
         },
     )
@@ -52,7 +52,7 @@ def security(request):
 def two_factor_setup(request):
     user = request.user
     next_url = _next_url(request, default=reverse("accounts:security"))
-    if two_factor.user_has_second_factor(user) and not user.is_verified():
+    if two_factor.user_has_second_factor(user) and not two_factor.session_verified(user):
         # Adding an authenticator is as sensitive as using one: prove the current one first.
         return _redirect_with_next("accounts:2fa-verify", request.get_full_path())
     device = two_factor.totp_device_pending(user=user)
@@ -94,7 +94,7 @@ def two_factor_setup(request):
 def two_factor_verify(request):
     user = request.user
     next_url = _next_url(request)
-    if user.is_verified():
+    if two_factor.session_verified(user):
         return redirect(next_url)
     if not two_factor.user_has_second_factor(user):
         if two_factor.second_factor_required(user):
@@ -105,6 +105,7 @@ def two_factor_verify(request):
         if form.is_valid():
             check = two_factor.second_factor_verify(request=request, token=form.cleaned_data["token"])
             if check.ok:
+                messages.success(request, _("You are signed in."))
                 if check.method == "recovery_code":
                     remaining = two_factor.two_factor_status(user=user).recovery_codes_remaining
                     messages.warning(
@@ -127,7 +128,7 @@ def two_factor_verify(request):
 @login_required
 @require_POST
 def recovery_codes_regenerate(request):
-    if not request.user.is_verified():
+    if not two_factor.session_verified(request.user):
         return _redirect_with_next("accounts:2fa-verify", reverse("accounts:security"))
     try:
         codes = two_factor.recovery_codes_regenerate(user=request.user)

@@ -4,13 +4,17 @@ from . import navigation
 
 
 def portal(request):
+    """The page shell's account parts: only for a user who is fully signed in (second factor included)."""
+    from portal.accounts.two_factor import second_factor_pending
+
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {"nav_items": [], "dev_outbox_enabled": settings.PORTAL_DEV_OUTBOX}
+    if user is None or not user.is_authenticated or second_factor_pending(user):
+        return {"nav_items": [], "signed_in": False, "dev_outbox_enabled": settings.PORTAL_DEV_OUTBOX}
     from portal.notifications.selectors import notification_unread_count
 
     return {
         "nav_items": navigation.items_for(user),
+        "signed_in": True,
         "notification_unread_count": notification_unread_count(user=user),
         "dev_outbox_enabled": settings.PORTAL_DEV_OUTBOX,
     }

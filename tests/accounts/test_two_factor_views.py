@@ -426,3 +426,39 @@ def test_it_starts_over_when_the_enrolment_has_expired(cast, client, login_as):
     assert "Your set-up has expired." in response.content.decode()
     assert TOTPDevice.objects.get(user=cast.broker1).pk != device.pk
     assert not two_factor.user_has_second_factor(cast.broker1)
+
+
+# --- nothing of the account before the second factor ----------------------------------
+
+
+def test_the_code_page_shows_nothing_of_the_account_before_the_code(cast, client):
+    from portal.notifications.services import notify
+
+    otp_device_for(cast.broker1)
+    notify(user=cast.broker1, event="account.welcome")
+
+    response = client.post("/accounts/login/", {"login": cast.broker1.email, "password": PASSWORD}, follow=True)
+
+    html = response.content.decode()
+    assert response.redirect_chain[-1][0].startswith(VERIFY)
+    assert "Successfully signed in" not in html
+    assert cast.broker1.email not in html
+    assert 'data-testid="role-nav"' in html and "nav-link active" not in html
+    assert 'data-testid="notification-bell"' not in html
+    assert 'data-testid="user-menu"' not in html
+    assert reverse("intermediaries:dashboard") not in html
+    assert 'action="/accounts/logout/"' in html  # the way out stays
+
+
+def test_after_the_code_the_account_and_a_signed_in_message_appear(cast, client):
+    from .conftest import totp_code
+
+    device = otp_device_for(cast.broker1)
+    client.post("/accounts/login/", {"login": cast.broker1.email, "password": PASSWORD})
+
+    response = client.post(VERIFY, {"token": totp_code(device), "next": "/broker/"}, follow=True)
+
+    html = response.content.decode()
+    assert "You are signed in." in html
+    assert 'data-testid="user-menu"' in html
+    assert cast.broker1.email in html
