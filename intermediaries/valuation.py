@@ -402,19 +402,26 @@ def _spans_after_resume(history, open_rows: list, day: date) -> tuple[list, list
     return new_spans, open_spans, drop_ids
 
 
+def _instruments_known(rows: list, instrument_ids: set[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Each instrument's currency and asset class, by id: from the holding rows, the others in one query."""
+    instrument_currency = {row.instrument_id: row.instrument_currency for row in rows}
+    instrument_class = {row.instrument_id: row.instrument_class for row in rows}
+    missing = instrument_ids - instrument_currency.keys()
+    if missing:
+        more_currency, more_class = _instruments(missing)
+        instrument_currency.update(more_currency)
+        instrument_class.update(more_class)
+    return instrument_currency, instrument_class
+
+
 def _revalue_from(portfolio_id: int, state, until: date, market: MarketData) -> int:
     """Resume after the stored day `state.day`: replace the rows after it and the spans that changed."""
     currency, day = state.currency, state.day
     rows = _open_holdings(portfolio_id, day)
     open_rows = [row for row in rows if row.valid_from <= day and row.quantity]
-    instrument_currency = {row.instrument_id: row.instrument_currency for row in rows}
-    instrument_class = {row.instrument_id: row.instrument_class for row in rows}
     bookings = _bookings(portfolio_id, trade_date__gt=day, trade_date__lte=until)
     instrument_ids = {row.instrument_id for row in open_rows} | {b.instrument_id for b in bookings if b.instrument_id}
-    if instrument_ids - instrument_currency.keys():
-        more_currency, more_class = _instruments(instrument_ids - instrument_currency.keys())
-        instrument_currency.update(more_currency)
-        instrument_class.update(more_class)
+    instrument_currency, instrument_class = _instruments_known(rows, instrument_ids)
     prices = market.prices(instrument_ids, until, start=day)
     fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
     # A position is worth its last buy or transfer price only while its instrument has no close yet.

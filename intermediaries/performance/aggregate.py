@@ -39,50 +39,72 @@ def aggregate(
     if rates is not None and len(rates) != len(days_by_member):
         raise PerformanceInputError("aggregate: give one rate series (or None) per member.")
     with decimal.localcontext(prec=PRECISION):
-        members = [sorted(series, key=lambda v: v.date) for series in days_by_member]
-        all_days = sorted({v.date for series in members for v in series})
-        pointers = [0] * len(members)
-        last: list[DayValue | None] = [None] * len(members)
-        quotes = [None if rates is None or rates[i] is None else ForwardSeries(rates[i]) for i in range(len(members))]
-
+        members = [
+            _Member(i, sorted(series, key=lambda v: v.date), None if rates is None else rates[i])
+            for i, series in enumerate(days_by_member)
+        ]
+        all_days = sorted({v.date for member in members for v in member.series})
         out: list[DayValue] = []
         previous_value = ZERO
         index = ONE
         for d in all_days:
-            value = cash = inflow = outflow = ZERO
-            flags = 0
-            for i, series in enumerate(members):
-                j = pointers[i]
-                row = None
-                if j < len(series) and series[j].date == d:
-                    row = series[j]
-                    pointers[i] = j + 1
-                    last[i] = row
-                carried = last[i]
-                if carried is None:
-                    continue
-                factor = ONE
-                quote = quotes[i]
-                if quote is not None:
-                    rate, exact = quote.at(d)
-                    if rate is None or not rate:
-                        raise PerformanceInputError(f"aggregate: no rate for member {i} on or before {d.isoformat()}.")
-                    factor = ONE / rate
-                    if not exact:
-                        flags |= MISSING_FX
-                value += carried.market_value * factor
-                cash += carried.cash * factor
-                if row is not None:
-                    inflow += row.inflow * factor
-                    outflow += row.outflow * factor
-                    flags |= row.flags & ~RETURN_FLAGS
-
+            value, cash, inflow, outflow, flags = _day_totals(members, d)
             daily, return_flags = daily_return(previous_value, inflow, value, outflow)
-            flags |= return_flags
             index *= ONE + daily
-            out.append(DayValue(d, value, cash, inflow, outflow, daily, index, flags))
+            out.append(DayValue(d, value, cash, inflow, outflow, daily, index, flags | return_flags))
             previous_value = value
         return out
+
+
+class _Member:
+    """One member's series, walked day by day: its row on a day, else its last row carried forward."""
+
+    __slots__ = ("last", "number", "pointer", "quote", "series")
+
+    def __init__(self, number: int, series: list[DayValue], rates: RateSeries | None):
+        self.number = number
+        self.series = series
+        self.pointer = 0
+        self.last: DayValue | None = None
+        self.quote = None if rates is None else ForwardSeries(rates)
+
+    def on(self, d: date) -> DayValue | None:
+        """The member's row on d, if it has one (and from then on its carried-forward row)."""
+        j = self.pointer
+        if j < len(self.series) and self.series[j].date == d:
+            self.pointer = j + 1
+            self.last = self.series[j]
+            return self.last
+        return None
+
+    def factor(self, d: date) -> tuple[Decimal, int]:
+        """What one unit of the member's currency is worth in the common one on d, and MISSING_FX if carried."""
+        if self.quote is None:
+            return ONE, 0
+        rate, exact = self.quote.at(d)
+        if rate is None or not rate:
+            raise PerformanceInputError(f"aggregate: no rate for member {self.number} on or before {d.isoformat()}.")
+        return ONE / rate, 0 if exact else MISSING_FX
+
+
+def _day_totals(members: list[_Member], d: date) -> tuple[Decimal, Decimal, Decimal, Decimal, int]:
+    """The members' value, cash, inflow and outflow on d in the common currency, and their data-quality flags."""
+    value = cash = inflow = outflow = ZERO
+    flags = 0
+    for member in members:
+        row = member.on(d)
+        carried = member.last
+        if carried is None:
+            continue
+        factor, fx_flag = member.factor(d)
+        flags |= fx_flag
+        value += carried.market_value * factor
+        cash += carried.cash * factor
+        if row is not None:
+            inflow += row.inflow * factor
+            outflow += row.outflow * factor
+            flags |= row.flags & ~RETURN_FLAGS
+    return value, cash, inflow, outflow, flags
 
 
 def chain_link(rows: Iterable[tuple[date, Decimal, Decimal, Decimal]]) -> list[DayValue]:
