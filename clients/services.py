@@ -1,6 +1,6 @@
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -161,7 +161,7 @@ def client_assets_set_many(*, assets: Mapping[int, Decimal], currency: str = "EU
     """Store each client's total assets (the sum of their portfolios' latest values) for lists and sorting.
 
     A figure derived from the valuations, not part of the person's record: no audit event. The
-    amounts are rounded to the cent, as the column keeps them; clients that no longer exist are
+    amounts are rounded to the cent (half up, as PostgreSQL does); clients that no longer exist are
     skipped. One transaction (inside the caller's, if any); the figures cache is bumped after the
     commit. A non-decimal or infinite amount or a currency that is not an ISO 4217 code raises
     ValidationError and changes nothing. Returns how many clients were written.
@@ -176,7 +176,7 @@ def client_assets_set_many(*, assets: Mapping[int, Decimal], currency: str = "EU
     with transaction.atomic():
         clients = list(Client.objects.filter(pk__in=list(assets)).only("pk"))
         for client in clients:
-            client.assets = assets[client.pk].quantize(CENT)
+            client.assets = assets[client.pk].quantize(CENT, rounding=ROUND_HALF_UP)
             client.assets_currency = currency
         Client.objects.bulk_update(clients, ["assets", "assets_currency"], batch_size=2000)
         if clients:
