@@ -21,11 +21,26 @@ def _revalue_slice(portfolio_ids: list[int]) -> int:
         connections.close_all()
 
 
-def demo_step(*, scale: str, stdout) -> None:
+def client_logins_link() -> int:
+    """Give the demo's named clients (C0001-C0003) the portal logins client1-3@example.com, where missing.
+
+    Returns how many were linked; running it again links none.
+    """
     from django.contrib.auth import get_user_model
 
     from clients.models import Client
+    from clients.services import client_user_link
 
+    users = get_user_model().objects.filter(email__in=CLIENT_LOGINS.values()).in_bulk(field_name="email")
+    linked = 0
+    for client in Client.objects.filter(number__in=CLIENT_LOGINS, user__isnull=True):
+        user = users.get(CLIENT_LOGINS[client.number])
+        if user is not None:
+            linked += client_user_link(client=client, user=user, actor_label="demo")
+    return linked
+
+
+def demo_step(*, scale: str, stdout) -> None:
     from .demo_feed import demo_feed_load
     from .models import Portfolio
     from .valuation import roll_up
@@ -33,10 +48,7 @@ def demo_step(*, scale: str, stdout) -> None:
     started = time.monotonic()
     demo_feed_load(scale=scale, directory=settings.BASE_DIR / "var" / "demo-feed", stdout=stdout)
     stdout.write(f"  feed written and imported in {time.monotonic() - started:.0f} s")
-    users = get_user_model().objects.filter(email__in=CLIENT_LOGINS.values()).in_bulk(field_name="email")
-    for number, email in CLIENT_LOGINS.items():
-        if email in users:
-            Client.objects.filter(number=number, user__isnull=True).update(user=users[email])
+    client_logins_link()
     # The demo runs without a worker: value everything here. The large scale uses every core
     # (PostgreSQL only: SQLite allows one writer), then rolls the books up once.
     ids = list(Portfolio.objects.order_by("pk").values_list("pk", flat=True))

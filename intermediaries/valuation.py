@@ -4,6 +4,7 @@ Pages never replay transactions; they read `Valuation`, `Holding` and `BookValua
 these functions (run by Celery after each import and each new price day) keep current.
 """
 
+import dataclasses
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from django.db.models import F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from clients.models import Client
+from clients.services import client_assets_set_many
 from portal.core.versioned_cache import data_changed_on_commit
 
 from . import performance
@@ -172,7 +174,8 @@ def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)  # noqa: S608
 
 
-BOOKING_FIELDS = ("id", "type", "trade_date", "instrument_id", "quantity", "price", "amount", "currency")
+# A booking's columns are named as the fields of `Txn`, in its order: a row builds one directly.
+BOOKING_FIELDS = tuple(field.name for field in dataclasses.fields(performance.Txn))
 
 
 def _bookings(portfolio_id: int, **filters) -> list[performance.Txn]:
@@ -181,10 +184,13 @@ def _bookings(portfolio_id: int, **filters) -> list[performance.Txn]:
 
 
 def _instruments(instrument_ids) -> tuple[dict[int, str], dict[int, str]]:
+    """Each instrument's currency and asset class, by id."""
     if not instrument_ids:
         return {}, {}
-    instruments = list(Instrument.objects.filter(pk__in=instrument_ids).values_list("id", "currency", "asset_class"))
-    return {i: c for i, c, _ in instruments}, {i: a for i, _, a in instruments}
+    instruments = list(
+        Instrument.objects.filter(pk__in=instrument_ids).values_list("id", "currency", "asset_class", named=True)
+    )
+    return {i.id: i.currency for i in instruments}, {i.id: i.asset_class for i in instruments}
 
 
 def _valuation_rows(portfolio_id: int, currency: str, days, fx) -> list[tuple]:
@@ -218,13 +224,11 @@ def _holding_rows(portfolio_id: int, spans) -> list[tuple]:
     ]
 
 
-def _store_latest(portfolio_id: int, allocation: dict, last: tuple[date, Decimal] | None) -> None:
-    """The portfolio's allocation and its latest value (day, market value), replacing the previous ones."""
+def _store_latest(portfolio_id: int, allocation: dict, *, valued_on: date | None, market_value: Decimal) -> None:
+    """The portfolio's allocation and its latest value, replacing the previous ones."""
     Allocation.objects.filter(portfolio_id=portfolio_id).delete()
     _insert_rows(Allocation, ALLOCATION_FIELDS, [(portfolio_id, k, v) for k, v in allocation.items()])
-    Portfolio.objects.filter(pk=portfolio_id).update(
-        market_value=last[1] if last else ZERO, valued_on=last[0] if last else None
-    )
+    Portfolio.objects.filter(pk=portfolio_id).update(market_value=market_value, valued_on=valued_on)
 
 
 def portfolio_revalue(
@@ -249,17 +253,18 @@ def portfolio_revalue(
             currency = Portfolio.objects.select_for_update().values_list("currency", flat=True).get(pk=portfolio_id)
             return _revalue_full(portfolio_id, currency, until, market)
         start = min(since, until + timedelta(days=1))
-        currency, first_booking, last_stored, *stored = _stored_state(portfolio_id, start)
-        resumable = stored[0] is not None and first_booking is not None and first_booking <= stored[0]
-        if not resumable or start <= first_booking:
-            return _revalue_full(portfolio_id, currency, until, market)
-        return _revalue_from(portfolio_id, currency, until, market, stored, last_stored)
+        state = _stored_state(portfolio_id, start)
+        resumable = state.day is not None and state.first_booking is not None and state.first_booking <= state.day
+        if not resumable or start <= state.first_booking:
+            return _revalue_full(portfolio_id, state.currency, until, market)
+        return _revalue_from(portfolio_id, state, until, market)
 
 
-def _stored_state(portfolio_id: int, start: date) -> tuple:
+def _stored_state(portfolio_id: int, start: date):
     """Lock the portfolio; its currency, first booking day, last stored day, and the stored day before `start`.
 
-    The stored day is (date, market value, cash, index), all None when there is none.
+    A named row: `currency`, `first_booking`, `last_stored`, and of the stored day `day`,
+    `day_value`, `day_cash`, `day_index` (all None when there is none).
     """
     before = Valuation.objects.filter(portfolio_id=OuterRef("pk"), date__lt=start).order_by("-date")
     return (
@@ -277,7 +282,9 @@ def _stored_state(portfolio_id: int, start: date) -> tuple:
             day_cash=Subquery(before.values("cash")[:1]),
             day_index=Subquery(before.values("twr_index")[:1]),
         )
-        .values_list("currency", "first_booking", "last_stored", "day", "day_value", "day_cash", "day_index")
+        .values_list(
+            "currency", "first_booking", "last_stored", "day", "day_value", "day_cash", "day_index", named=True
+        )
         .get()
     )
 
@@ -302,39 +309,44 @@ def _revalue_full(portfolio_id: int, currency: str, until: date, market: MarketD
     )
     days = history.days if history else []
     spans = history.holdings if history else []
-    valuations = _valuation_rows(portfolio_id, currency, days, fx)
+    last = days[-1] if days else None
     allocation = (
         _allocation(
             spans=spans,
-            cash=days[-1].cash,
-            day=days[-1].date,
+            cash=last.cash,
+            day=last.date,
             prices=prices,
             instrument_class=instrument_class,
             instrument_currency=instrument_currency,
             fx=fx,
             portfolio_currency=currency,
         )
-        if days
+        if last
         else {}
     )
     Valuation.objects.filter(portfolio_id=portfolio_id).delete()
     Holding.objects.filter(portfolio_id=portfolio_id).delete()
-    _insert_rows(Valuation, VALUATION_FIELDS, valuations)
+    _insert_rows(Valuation, VALUATION_FIELDS, _valuation_rows(portfolio_id, currency, days, fx))
     _insert_rows(Holding, HOLDING_FIELDS, _holding_rows(portfolio_id, spans))
-    last = valuations[-1] if valuations else None
-    _store_latest(portfolio_id, allocation, (last[1], last[2]) if last else None)
-    return len(valuations)
+    _store_latest(
+        portfolio_id,
+        allocation,
+        valued_on=last.date if last else None,
+        market_value=last.market_value.quantize(CENT) if last else ZERO,
+    )
+    return len(days)
 
 
-def _revalue_from(
-    portfolio_id: int, currency: str, until: date, market: MarketData, stored: list, last_stored: date
-) -> int:
-    """Resume after the stored day `stored[0]`: replace the rows after it and the spans that changed."""
-    day, market_value, cash, twr_index = stored
-    # The spans open at the end of `day` (the positions the replay starts from) and those after it.
-    rows = list(
+def _open_holdings(portfolio_id: int, day: date) -> list:
+    """The spans open at the end of `day` (the positions a resumed replay starts from) and those after it.
+
+    Named rows: the span's `id`, `instrument_id`, `valid_from`, `valid_to`, `quantity`, `cost`,
+    and its instrument's `instrument_currency` and `instrument_class`.
+    """
+    return list(
         Holding.objects.filter(Q(valid_from__gt=day) | Q(valid_to__isnull=True) | Q(valid_to__gt=day))
         .filter(portfolio_id=portfolio_id)
+        .annotate(instrument_currency=F("instrument__currency"), instrument_class=F("instrument__asset_class"))
         .values_list(
             "id",
             "instrument_id",
@@ -342,24 +354,15 @@ def _revalue_from(
             "valid_to",
             "quantity",
             "cost",
-            "instrument__currency",
-            "instrument__asset_class",
+            "instrument_currency",
+            "instrument_class",
+            named=True,
         )
     )
-    open_rows = [row[:6] for row in rows if row[2] <= day and row[4]]
-    drop_ids = [row[0] for row in rows if row[2] > day]
-    instrument_currency = {row[1]: row[6] for row in rows}
-    instrument_class = {row[1]: row[7] for row in rows}
-    bookings = _bookings(portfolio_id, trade_date__gt=day, trade_date__lte=until)
-    instrument_ids = {row[1] for row in open_rows} | {b.instrument_id for b in bookings if b.instrument_id}
-    if instrument_ids - instrument_currency.keys():
-        more_currency, more_class = _instruments(instrument_ids - instrument_currency.keys())
-        instrument_currency.update(more_currency)
-        instrument_class.update(more_class)
-    prices = market.prices(instrument_ids, until, start=day)
-    fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
-    # A position is worth its last buy or transfer price only while its instrument has no close yet.
-    no_close = {i for i in instrument_ids if not prices.get(i) or prices[i][0][0] > day}
+
+
+def _resume_positions(portfolio_id: int, open_rows: list, no_close: set[int], day: date) -> dict:
+    """The positions at the end of `day`, each with its fallback price while its instrument has no close yet."""
     fallbacks = (
         performance.fallback_prices(
             _bookings(portfolio_id, instrument_id__in=no_close, trade_date__lte=day, price__gt=0), through=day
@@ -368,11 +371,61 @@ def _revalue_from(
         else {}
     )
     positions = {
-        iid: performance.ResumePosition(quantity, cost, valid_from, fallbacks.get(iid))
-        for _, iid, valid_from, _, quantity, cost in open_rows
+        row.instrument_id: performance.ResumePosition(
+            row.quantity, row.cost, row.valid_from, fallbacks.get(row.instrument_id)
+        )
+        for row in open_rows
     }
     for iid, fallback in fallbacks.items():
         positions.setdefault(iid, performance.ResumePosition(ZERO, ZERO, None, fallback))
+    return positions
+
+
+def _spans_after_resume(history, open_rows: list, day: date) -> tuple[list, list, list[int]]:
+    """(spans to insert, spans open at the end, ids of stored spans to drop) after a replay resumed after `day`.
+
+    Spans opened after `day` are replaced wholesale; of those open at its end, the ones the
+    replay closed get their new end, the others are (again) open.
+    """
+    changed = {(s.instrument_id, s.valid_from): s for s in history.holdings if s.valid_from <= day}
+    new_spans = [s for s in history.holdings if s.valid_from > day]
+    open_spans = [s for s in new_spans if s.valid_to is None]
+    drop_ids = []
+    for row in open_rows:
+        span = changed.get((row.instrument_id, row.valid_from))
+        new_to = span.valid_to if span is not None else None
+        if new_to is None:
+            open_spans.append(performance.HoldingSpan(row.instrument_id, row.valid_from, None, row.quantity, row.cost))
+        if new_to != row.valid_to:
+            drop_ids.append(row.id)
+            new_spans.append(performance.HoldingSpan(row.instrument_id, row.valid_from, new_to, row.quantity, row.cost))
+    return new_spans, open_spans, drop_ids
+
+
+def _instruments_known(rows: list, instrument_ids: set[int]) -> tuple[dict[int, str], dict[int, str]]:
+    """Each instrument's currency and asset class, by id: from the holding rows, the others in one query."""
+    instrument_currency = {row.instrument_id: row.instrument_currency for row in rows}
+    instrument_class = {row.instrument_id: row.instrument_class for row in rows}
+    missing = instrument_ids - instrument_currency.keys()
+    if missing:
+        more_currency, more_class = _instruments(missing)
+        instrument_currency.update(more_currency)
+        instrument_class.update(more_class)
+    return instrument_currency, instrument_class
+
+
+def _revalue_from(portfolio_id: int, state, until: date, market: MarketData) -> int:
+    """Resume after the stored day `state.day`: replace the rows after it and the spans that changed."""
+    currency, day = state.currency, state.day
+    rows = _open_holdings(portfolio_id, day)
+    open_rows = [row for row in rows if row.valid_from <= day and row.quantity]
+    bookings = _bookings(portfolio_id, trade_date__gt=day, trade_date__lte=until)
+    instrument_ids = {row.instrument_id for row in open_rows} | {b.instrument_id for b in bookings if b.instrument_id}
+    instrument_currency, instrument_class = _instruments_known(rows, instrument_ids)
+    prices = market.prices(instrument_ids, until, start=day)
+    fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
+    # A position is worth its last buy or transfer price only while its instrument has no close yet.
+    no_close = {i for i in instrument_ids if not prices.get(i) or prices[i][0][0] > day}
     history = performance.value_portfolio(
         currency=currency,
         transactions=bookings,
@@ -380,59 +433,54 @@ def _revalue_from(
         instrument_currency=instrument_currency,
         fx=fx,
         until=until,
-        resume=performance.ResumeState(day, market_value, cash, twr_index, positions),
+        resume=performance.ResumeState(
+            day,
+            state.day_value,
+            state.day_cash,
+            state.day_index,
+            _resume_positions(portfolio_id, open_rows, no_close, day),
+        ),
     )
-
-    # Spans: those opened after `day` are replaced wholesale; of those open at its end, the ones
-    # the replay closed get their new end, the others are (again) open.
-    changed = {(s.instrument_id, s.valid_from): s for s in history.holdings if s.valid_from <= day}
-    new_spans = [s for s in history.holdings if s.valid_from > day]
-    open_spans = [s for s in new_spans if s.valid_to is None]
-    for row_id, iid, valid_from, valid_to, quantity, cost in open_rows:
-        span = changed.get((iid, valid_from))
-        new_to = span.valid_to if span is not None else None
-        if new_to is None:
-            open_spans.append(performance.HoldingSpan(iid, valid_from, None, quantity, cost))
-        if new_to != valid_to:
-            drop_ids.append(row_id)
-            new_spans.append(performance.HoldingSpan(iid, valid_from, new_to, quantity, cost))
-
-    valuations = _valuation_rows(portfolio_id, currency, history.days, fx)
-    last_day = history.days[-1] if history.days else None
+    new_spans, open_spans, dropped = _spans_after_resume(history, open_rows, day)
+    drop_ids = [row.id for row in rows if row.valid_from > day] + dropped
+    last = history.days[-1] if history.days else None
     allocation = _allocation(
         spans=open_spans,
-        cash=last_day.cash if last_day else cash,
-        day=last_day.date if last_day else day,
+        cash=last.cash if last else state.day_cash,
+        day=last.date if last else day,
         prices=prices,
         instrument_class=instrument_class,
         instrument_currency=instrument_currency,
         fx=fx,
         portfolio_currency=currency,
     )
-    if last_stored > day:
+    if state.last_stored > day:
         Valuation.objects.filter(portfolio_id=portfolio_id, date__gt=day).delete()
     if drop_ids:
         Holding.objects.filter(pk__in=drop_ids).delete()
-    _insert_rows(Valuation, VALUATION_FIELDS, valuations)
+    _insert_rows(Valuation, VALUATION_FIELDS, _valuation_rows(portfolio_id, currency, history.days, fx))
     _insert_rows(Holding, HOLDING_FIELDS, _holding_rows(portfolio_id, new_spans))
-    last = valuations[-1] if valuations else None
-    _store_latest(portfolio_id, allocation, (last[1], last[2]) if last else (day, market_value))
-    return len(valuations)
+    _store_latest(
+        portfolio_id,
+        allocation,
+        valued_on=last.date if last else day,
+        market_value=last.market_value.quantize(CENT) if last else state.day_value,
+    )
+    return len(history.days)
 
 
 def client_assets_refresh(*, client_ids) -> None:
-    """Keep each client's total assets (EUR, latest valuation of each portfolio) for lists and sorting."""
+    """Keep each client's total assets (EUR, latest valuation of each portfolio) for lists and sorting.
+
+    The sums are read here; the clients are written by their own app's service.
+    """
     totals = dict(
         Valuation.objects.filter(portfolio__client_id__in=client_ids, date=F("portfolio__valued_on"))
         .values("portfolio__client_id")
         .annotate(total=Sum("market_value_eur"))
         .values_list("portfolio__client_id", "total")
     )
-    clients = list(Client.objects.filter(pk__in=client_ids).only("pk"))
-    for client in clients:
-        client.assets = totals.get(client.pk) or ZERO
-        client.assets_currency = "EUR"
-    Client.objects.bulk_update(clients, ["assets", "assets_currency"], batch_size=2000)
+    client_assets_set_many(assets={pk: totals.get(pk) or ZERO for pk in client_ids}, currency="EUR")
 
 
 def book_revalue(*, advisor_id: int | None = None, firm_id: int | None = None) -> int:

@@ -293,7 +293,7 @@ def test_a_bad_row_is_reported_with_file_line_and_reason_and_the_rest_is_importe
 
 
 def test_it_lists_only_so_many_bad_rows_and_counts_the_rest(brokers, tmp_path, monkeypatch, fake_services):
-    monkeypatch.setattr(feed, "MAX_ERRORS_KEPT", 1)
+    monkeypatch.setattr(feed.report, "MAX_ERRORS_KEPT", 1)
     transactions = textwrap.dedent(BASE["transactions"]) + "".join(
         f"B{n},P1,fee,2026-11-03,,,,-1,EUR\n" for n in range(3)
     )
@@ -314,7 +314,7 @@ def test_it_lists_only_so_many_bad_rows_and_counts_the_rest(brokers, tmp_path, m
 
 
 def test_a_key_repeated_further_back_than_one_batch_is_reported_too(brokers, tmp_path, monkeypatch):
-    monkeypatch.setattr(feed, "BATCH_SIZE", 2)
+    monkeypatch.setattr(feed.importer, "BATCH_SIZE", 2)
     transactions = with_row("transactions", "T2,P1,buy,2026-11-02,DE0007164600,99,120.50,11929.50,EUR", at_line=6)
 
     report = core_feed_import(directory=feed_write(tmp_path, transactions=transactions))
@@ -365,7 +365,7 @@ def test_a_file_with_a_broken_header_is_refused_whole(brokers, tmp_path, prices,
 
 def test_a_file_that_turns_out_not_to_be_utf8_is_rolled_back_whole(brokers, tmp_path, monkeypatch):
     # Small batches, and enough rows that several batches are written before the bad byte is read.
-    monkeypatch.setattr(feed, "BATCH_SIZE", 50)
+    monkeypatch.setattr(feed.importer, "BATCH_SIZE", 50)
     header = textwrap.dedent(BASE["clients"]).strip().splitlines()[0]
     rows = [f"C{n:05d},Max,Muster,,,,,,,,active,B0001" for n in range(1, 501)]
     data = ("\n".join([header, *rows]) + "\n").encode() + "C09999,Jürgen,Müller,,,,,,,,active,B0001\n".encode("latin-1")
@@ -442,7 +442,7 @@ def test_a_batch_costs_the_same_number_of_queries_for_ten_or_a_thousand_rows(bro
 
 
 def test_the_orm_path_for_other_databases_imports_the_same(brokers, tmp_path, monkeypatch):
-    monkeypatch.setattr(feed, "_sql_fast_path", lambda: False)
+    monkeypatch.setattr(feed.writer, "_sql_fast_path", lambda: False)
     directory = feed_write(tmp_path)
 
     first = core_feed_import(directory=directory)
