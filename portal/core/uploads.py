@@ -514,6 +514,8 @@ def _pdf_values_check(root, budget: _PdfBudget) -> str | None:
 class _Layout:
     end: int  # where the image ends (after IEND / the last EOI)
     xmp: list[tuple[int, int]]
+    header: bytes = b""  # PNG: the IHDR chunk's data
+    pixels: tuple[tuple[int, int], ...] = ()  # PNG: where the IDAT chunks' data stand
 
 
 def _image_check(data: bytes, shown: str, kind: FileKind, layout: _Layout | None) -> None:
@@ -537,6 +539,8 @@ def _image_check(data: bytes, shown: str, kind: FileKind, layout: _Layout | None
                         "limit": MAX_IMAGE_PIXELS // 1_000_000,
                     },
                 )
+            if kind is PNG and not _png_pixels_complete(data, layout):
+                raise damaged
             if kind is JPEG:
                 image.draft(image.mode, (max(width // 8, 1), max(height // 8, 1)))  # every byte read, less memory
             image.load()
@@ -548,7 +552,7 @@ def _image_check(data: bytes, shown: str, kind: FileKind, layout: _Layout | None
 
 def _png_layout(data: bytes) -> _Layout | None:
     """Walk the chunks (checking each CRC) to IEND; None when the structure is broken."""
-    at, xmp, first = len(_PNG_SIGNATURE), [], True
+    at, xmp, first, header, pixels = len(_PNG_SIGNATURE), [], True, b"", []
     while at + 12 <= len(data):
         length, chunk_type = struct.unpack_from(">I4s", data, at)
         body_end = at + 8 + length
@@ -559,10 +563,51 @@ def _png_layout(data: bytes) -> _Layout | None:
             return None
         if chunk_type == b"iTXt" and data.startswith(_XMP_PNG_KEYWORD, at + 8):
             xmp.append((at + 8, body_end))
+        elif chunk_type == b"IHDR":
+            header = data[at + 8 : body_end]
+        elif chunk_type == b"IDAT":
+            pixels.append((at + 8, body_end))
         at, first = body_end + 4, False
         if chunk_type == b"IEND":
-            return _Layout(end=at, xmp=xmp)
+            return _Layout(end=at, xmp=xmp, header=header, pixels=tuple(pixels))
     return None
+
+
+# Adam7 interlacing: each pass's first column and row, and steps.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+def _png_pixels_complete(data: bytes, layout: _Layout) -> bool:
+    """The IDAT data inflates, checksum included, to exactly the scanlines IHDR announces.
+
+    Checked here because Pillow skips broken pixel data once `ImageFile.LOAD_TRUNCATED_IMAGES`
+    is set, and WeasyPrint sets it for the whole process when it is imported.
+    """
+    if len(layout.header) != 13 or not layout.pixels:
+        return False
+    width, height, depth, color, _compression, _filter, interlace = struct.unpack(">IIBBBBB", layout.header)
+    if color not in _PNG_CHANNELS or depth not in (1, 2, 4, 8, 16) or interlace not in (0, 1):
+        return False
+    bits = _PNG_CHANNELS[color] * depth
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    expected = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy))
+        if columns and rows:
+            expected += rows * (1 + -(-columns * bits // 8))
+    inflater, produced = zlib.decompressobj(), 0
+    try:
+        for start, end in layout.pixels:
+            chunk = data[start:end]
+            while chunk:
+                produced += len(inflater.decompress(chunk, 1024 * 1024))
+                if produced > expected:
+                    return False
+                chunk = inflater.unconsumed_tail
+    except zlib.error:
+        return False
+    return inflater.eof and produced == expected and not inflater.unused_data
 
 
 _JPEG_SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")

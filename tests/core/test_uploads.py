@@ -7,6 +7,8 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+from PIL import ImageFile
 from pypdf import PdfReader
 
 from portal.core import uploads
@@ -25,6 +27,12 @@ from portal.core.uploads import (
 
 from .upload_corpus import BAD, GOOD, LIMIT, corpus_bytes, corpus_files, corpus_upload
 from .upload_corpus.make_corpus import raw_pdf
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def check(upload, kinds=ALL_KINDS):
@@ -130,6 +138,14 @@ def test_the_polyglots_in_valid_pdfs_are_real_pdfs_that_only_the_byte_scan_refus
     data = corpus_bytes(name)
     assert len(PdfReader(io.BytesIO(data)).pages) == 1
     assert uploads._pdf_problem(data) is None
+
+
+@pytest.mark.parametrize("name", ["png_broken_pixels.png", "png_short_pixels.png", "png_truncated.png"])
+def test_broken_pngs_are_refused_even_once_weasyprint_told_pillow_to_load_truncated_images(monkeypatch, name):
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)  # as `import weasyprint` does
+    with pytest.raises(ValidationError) as refused:
+        check(corpus_upload(name))
+    assert refused.value.code == "image_damaged"
 
 
 def test_neither_the_name_nor_the_browsers_type_matters():

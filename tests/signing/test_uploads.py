@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from portal.core.uploads import ALL_KINDS, upload_check
 from signing.models import SignatureAttachment, SignatureRequest
@@ -27,14 +28,21 @@ def _limit(settings):
     settings.SIGNING_MAX_ATTACHMENT_BYTES = LIMIT
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
+
+
 def stored_files() -> list[Path]:
     return [path for path in Path(django_settings.MEDIA_ROOT).rglob("*") if path.is_file()]
 
 
 def message_for(name: str) -> str:
-    """The kernel's message for a corpus file."""
+    """The kernel's message for a corpus file, in English (as the broker's pages and the API answer)."""
     try:
-        upload_check(corpus_upload(name), kinds=ALL_KINDS, max_bytes=LIMIT)
+        with translation.override("en"):
+            upload_check(corpus_upload(name), kinds=ALL_KINDS, max_bytes=LIMIT)
     except ValidationError as refused:
         return refused.messages[0]
     raise AssertionError(f"{name} was accepted")

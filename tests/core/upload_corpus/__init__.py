@@ -21,6 +21,7 @@ GOOD = {
     "good_uri_link.pdf": uploads.PDF,  # a link to a web page is not an action we refuse
     "good_photo.png": uploads.PNG,
     "good_xmp.png": uploads.PNG,  # `<?xml` in its XMP chunk
+    "good_interlaced.png": uploads.PNG,
     "good_photo.jpg": uploads.JPEG,
     "good_progressive.jpg": uploads.JPEG,
     "good_xmp.jpg": uploads.JPEG,  # `<?xml` in its XMP segment
@@ -62,6 +63,7 @@ BAD = {
     "png_truncated.png": "image_damaged",
     "png_broken_pixels.png": "image_damaged",
     "png_huge_dimensions.png": "image_too_big",
+    "png_short_pixels.png": "image_damaged",  # fewer scanlines than its header says
     "jpeg_truncated.jpg": "image_damaged",
     "program_renamed.pdf": "executable",
     "linux_program_renamed.jpg": "executable",

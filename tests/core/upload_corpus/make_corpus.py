@@ -159,6 +159,7 @@ def good_files() -> dict[str, bytes]:
         "good_xmp.png": png_with_chunk(
             image_bytes("PNG"), png_chunk(b"iTXt", b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + XMP)
         ),
+        "good_interlaced.png": _interlaced_png(37, 23),
         "good_photo.jpg": jpeg,
         "good_progressive.jpg": image_bytes("JPEG", quality=80, progressive=True),
         "good_xmp.jpg": jpeg_with_segment(jpeg, 0xE1, xmp_body),
@@ -316,6 +317,10 @@ def bad_files(good: dict[str, bytes]) -> dict[str, bytes]:
         "png_truncated.png": png[: len(png) - 30],
         "png_broken_pixels.png": broken_idat,
         "png_huge_dimensions.png": big_png,
+        "png_short_pixels.png": b"\x89PNG\r\n\x1a\n"
+        + png[8:33]
+        + png_chunk(b"IDAT", zlib.compress(b"\x00" * 100))
+        + png_chunk(b"IEND", b""),
         "jpeg_truncated.jpg": jpeg[: len(jpeg) // 2],
         # Other kinds under an accepted name.
         "program_renamed.pdf": b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"
@@ -328,6 +333,30 @@ def bad_files(good: dict[str, bytes]) -> dict[str, bytes]:
         "empty.pdf": b"",
         "oversized.pdf": written(oversized),
     }
+
+
+def _interlaced_png(width: int, height: int) -> bytes:
+    """An Adam7-interlaced RGB PNG (Pillow does not write them), a gradient in every pass."""
+    rows = []
+    for x0, y0, dx, dy in (
+        (0, 0, 8, 8),
+        (4, 0, 8, 8),
+        (0, 4, 4, 8),
+        (2, 0, 4, 4),
+        (0, 2, 2, 4),
+        (1, 0, 2, 2),
+        (0, 1, 1, 2),
+    ):
+        columns, lines = max(0, -(-(width - x0) // dx)), max(0, -(-(height - y0) // dy))
+        if columns and lines:
+            rows += [b"\x00" + bytes((x * 7 + y * 3) % 256 for x in range(columns * 3)) for y in range(lines)]
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 1)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def _xref_stream_pdf(object_stream: bytes) -> bytes:
