@@ -35,6 +35,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}))
+        kwargs.setdefault("allow_empty_file", True)  # the upload check refuses it, naming the file
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -145,6 +146,7 @@ class AttachmentForm(BootstrapMixin, forms.Form):
     file = forms.FileField(
         label=_("Add an attachment"),
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+        allow_empty_file=True,  # the upload check refuses it, naming the file
     )
 
 

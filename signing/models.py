@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Organisation
+from portal.core import uploads
 from portal.notifications.models import OutboxMessage
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -17,8 +18,10 @@ MONEY = {"max_digits": 20, "decimal_places": 2}
 
 
 def attachment_path(instance, filename: str) -> str:
-    """A random name per file: the original name is kept in the row, never trusted on disk."""
-    return f"signing/{instance.request.uuid}/{uuid.uuid4().hex}.bin"
+    """A random name per file with the extension of the kind found by content (the service names
+    it so); the uploader's name is kept in the row, never used on disk."""
+    kind = uploads.kind_from_extension(filename.rpartition(".")[2]) if "." in filename else None
+    return f"signing/{instance.request.uuid}/{uuid.uuid4().hex}.{kind.extension if kind else 'bin'}"
 
 
 def signed_pdf_path(instance, filename: str) -> str:
@@ -198,6 +201,19 @@ class SignatureAttachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def kind(self) -> uploads.FileKind:
+        return uploads.kind_from_content_type(self.content_type) or uploads.UNKNOWN_KIND
+
+    @property
+    def download_name(self) -> str:
+        """The name offered for download, always with the extension of the detected kind.
+
+        Rows written before names followed the kind may hold the uploader's extension (a PDF as
+        `invoice.exe`); their `name` stays as it is, because it is part of the signed content.
+        """
+        return uploads.upload_display_name(self.name, self.kind)
 
 
 class SigningChallenge(models.Model):

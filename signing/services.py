@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from portal.accounts.roles import Role
 from portal.audit import context as audit_context
 from portal.audit.services import audit_record
+from portal.core import uploads
 from portal.core.templatetags.portal_format import number_format
 from portal.notifications.models import OutboxMessage
 from portal.notifications.services import E164_RE, notify, sms_queue
@@ -46,13 +47,16 @@ from .models import (
     SigningGuard,
     SigningPhoneGuard,
 )
-from .validators import CURRENCIES, AttachmentTooLarge, attachment_check, attachment_name, iban_validate
+from .validators import CURRENCIES, iban_validate
 
 logger = logging.getLogger(__name__)
 
 Status = SignatureRequest.Status
 Kind = SignatureRequest.Kind
 ChallengeStatus = SigningChallenge.Status
+
+# What a request may carry: documents and scans (the kernel decides the kind by content).
+ATTACHMENT_KINDS = (uploads.PDF, uploads.PNG, uploads.JPEG)
 
 # The fields a sender writes; which of them a kind uses is decided in _fields_clean.
 CONTENT_FIELDS = (
@@ -101,7 +105,9 @@ def signature_request_create(
         raise ValidationError({"recipient": [_("Choose one of your clients.")]}, code="recipient")
     accounts = book.accounts(actor=actor, key=person.key) if kind != Kind.DOCUMENT else []
     cleaned = _fields_clean(kind=kind, data=fields, accounts=accounts)
-    checked = _uploads_check(list(attachments), existing=0)
+    attachments = list(attachments)
+    _attachments_count_check(existing=0, adding=len(attachments))
+    checked = _uploads_check(attachments)
     now = timezone.now()
     with transaction.atomic():
         request = SignatureRequest.objects.create(
@@ -183,10 +189,14 @@ def signature_request_update(*, actor, request_id, recipient: str | None = None,
 
 
 def signature_attachment_add(*, actor, request_id, upload) -> SignatureAttachment:
+    # The file is read before the row is locked (a large PDF is read in a child process that can
+    # take seconds); who may add one is asked first all the same, and again on the locked row.
+    _sender_side(actor, request_id)
+    [(upload, file_kind)] = _uploads_check([upload])
     with transaction.atomic():
         request = _sender_side_for_update(actor, request_id)
         _ensure_editable(request)
-        [(upload, file_kind)] = _uploads_check([upload], existing=request.attachments.count())
+        _attachments_count_check(existing=request.attachments.count(), adding=1)
         attachment = _attachment_store(request, upload, file_kind)
         _content_changed(
             request,
@@ -618,9 +628,8 @@ def _amount_clean(raw, errors) -> Decimal | None:
     return amount
 
 
-def _uploads_check(uploads, *, existing: int) -> list:
-    """Every upload's type by content and size; too many or any bad one refuses all of them."""
-    if existing + len(uploads) > settings.SIGNING_MAX_ATTACHMENTS:
+def _attachments_count_check(*, existing: int, adding: int) -> None:
+    if existing + adding > settings.SIGNING_MAX_ATTACHMENTS:
         raise ValidationError(
             {
                 "attachments": [
@@ -629,34 +638,41 @@ def _uploads_check(uploads, *, existing: int) -> list:
             },
             code="too_many",
         )
+
+
+def _uploads_check(files) -> list:
+    """Every upload's kind by content, and its size; any bad one refuses all of them."""
     checked, errors = [], []
     too_large = None
-    for upload in uploads:
+    for upload in files:
         try:
-            checked.append((upload, attachment_check(upload)))
-        except AttachmentTooLarge as exc:
+            kind = uploads.upload_check(upload, kinds=ATTACHMENT_KINDS, max_bytes=settings.SIGNING_MAX_ATTACHMENT_BYTES)
+        except uploads.UploadTooLarge as exc:
             too_large = exc
             errors.extend(exc.messages)
         except ValidationError as exc:
             errors.extend(exc.messages)
+        else:
+            checked.append((upload, kind))
     if too_large is not None:
-        raise AttachmentTooLarge({"attachments": errors}, code="too_large")
+        raise uploads.UploadTooLarge({"attachments": errors}, code="too_large")
     if errors:
         raise ValidationError({"attachments": errors}, code="attachment")
     return checked
 
 
 def _attachment_store(request, upload, file_kind) -> SignatureAttachment:
+    """Stored under a random name; shown under the uploader's name with the extension of what it is."""
     sha256 = file_sha256(upload)
     upload.seek(0)
     attachment = SignatureAttachment(
         request=request,
-        name=attachment_name(upload.name or "attachment"),
+        name=uploads.upload_display_name(upload.name, file_kind),
         content_type=file_kind.content_type,
         size=upload.size,
         sha256=sha256,
     )
-    attachment.file.save(f"attachment.{file_kind.extension}", upload, save=False)
+    attachment.file.save(uploads.upload_stored_name(file_kind), upload, save=False)
     attachment.save()
     return attachment
 
@@ -682,7 +698,12 @@ def _content_changed(request, *, actor, action: str, changes: dict) -> None:
 
 
 def _sender_side_for_update(actor, request_id) -> SignatureRequest:
-    rows = permissions.restrict_sender_side(SignatureRequest.objects.select_for_update(), actor)
+    return _sender_side(actor, request_id, rows=SignatureRequest.objects.select_for_update())
+
+
+def _sender_side(actor, request_id, *, rows=None) -> SignatureRequest:
+    """A request the actor may change: 404 if it is not theirs to see, 403 if they may only read it."""
+    rows = permissions.restrict_sender_side(SignatureRequest.objects.all() if rows is None else rows, actor)
     try:
         request = rows.get(pk=request_id)
     except (SignatureRequest.DoesNotExist, ValueError, TypeError):

@@ -1,12 +1,11 @@
-"""Input checks shared by forms, the API and the services: IBANs, and attachments by their content."""
+"""Input checks shared by forms, the API and the services: IBANs and currencies.
 
-import io
+Attachments are checked by the kernel (`portal.core.uploads`).
+"""
+
 import re
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 # ISO 13616 lengths of the countries a client of a European dealer pays to.
@@ -52,75 +51,3 @@ def iban_validate(value: str) -> str:
 
 def iban_display(iban: str) -> str:
     return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
-
-
-@dataclass(frozen=True)
-class FileKind:
-    content_type: str
-    extension: str
-
-
-PDF = FileKind("application/pdf", "pdf")
-PNG = FileKind("image/png", "png")
-JPEG = FileKind("image/jpeg", "jpg")
-
-
-class AttachmentTooLarge(ValidationError):
-    """An attachment over the size limit (pages and the API answer 413)."""
-
-
-def attachment_check(upload) -> FileKind:
-    """Decide an upload's type from its bytes (never its name or the browser's word) and check its size.
-
-    Accepts PDF, PNG and JPEG. Images must decode; a PDF must start with the PDF header and end
-    with an end-of-file marker.
-    """
-    limit = settings.SIGNING_MAX_ATTACHMENT_BYTES
-    size = upload.size if upload.size is not None else 0
-    if size > limit:
-        raise AttachmentTooLarge(
-            _("%(name)s is %(size)s; attachments may be at most %(limit)s."),
-            code="too_large",
-            params={"name": upload.name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
-        )
-    if size == 0:
-        raise ValidationError(_("%(name)s is empty."), code="empty", params={"name": upload.name})
-    upload.seek(0)
-    head = upload.read(16)
-    kind = None
-    if head.startswith(b"%PDF-"):
-        kind = PDF
-        upload.seek(max(size - 1024, 0))
-        if b"%%EOF" not in upload.read():
-            kind = None
-    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
-        kind = PNG if _image_decodes(upload, "PNG") else None
-    elif head.startswith(b"\xff\xd8\xff"):
-        kind = JPEG if _image_decodes(upload, "JPEG") else None
-    upload.seek(0)
-    if kind is None:
-        raise ValidationError(
-            _("%(name)s is not a PDF, PNG or JPEG file."), code="file_type", params={"name": upload.name}
-        )
-    return kind
-
-
-def _image_decodes(upload, expected: str) -> bool:
-    from PIL import Image, UnidentifiedImageError
-
-    upload.seek(0)
-    try:
-        with Image.open(io.BytesIO(upload.read())) as image:
-            if image.format != expected:
-                return False
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
-    return True
-
-
-def attachment_name(name: str) -> str:
-    """A display name safe to show and to put in a Content-Disposition header."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"<>]", "", name).strip() or "attachment"
-    return name[:200]

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.accounts.roles import Role
 from portal.core.decorators import role_required
 from portal.core.files import stored_file_response
+from portal.core.uploads import UNKNOWN_KIND, UploadTooLarge
 
 from . import addressbook, permissions, selectors, services
 from .filters import SignatureRequestFilter
@@ -34,7 +35,7 @@ from .forms import (
 )
 from .models import SignatureRequest
 from .pdf import signed_pdf_verify
-from .validators import AttachmentTooLarge, iban_display
+from .validators import iban_display
 
 PAGE_SIZE = 25
 BROKERS = permissions.BROKER_ROLES
@@ -80,7 +81,7 @@ def request_create(request):
                 attachments=form.cleaned_data.get("attachments") or [],
                 **form.content(),
             )
-        except AttachmentTooLarge as exc:
+        except UploadTooLarge as exc:
             form.add_error(None, exc)
             status = 413
         except ValidationError as exc:
@@ -231,7 +232,7 @@ def attachment_add(request, request_id):
             services.signature_attachment_add(
                 actor=request.user, request_id=signature_request.pk, upload=form.cleaned_data["file"]
             )
-        except AttachmentTooLarge as exc:
+        except UploadTooLarge as exc:
             messages.error(request, " ".join(exc.messages))
             status = 413
         except ValidationError as exc:
@@ -265,10 +266,14 @@ def attachment_remove(request, request_id, attachment_id):
 @login_required
 @require_GET
 def attachment_file(request, request_id, attachment_id):
-    """An attachment, shown in the browser (PDF, image) or downloaded with ?download=1."""
+    """An attachment, shown in the browser (PDF, image) or downloaded with ?download=1.
+
+    Served as the kind its content was found to be, under a name with that kind's extension.
+    """
     attachment = selectors.access_attachment(actor=request.user, request_id=request_id, attachment_id=attachment_id)
-    disposition = not request.GET.get("download")
-    return _file_response(attachment.file, attachment.name, attachment.content_type, inline=disposition)
+    kind = attachment.kind
+    inline = not request.GET.get("download") and kind != UNKNOWN_KIND
+    return _file_response(attachment.file, attachment.download_name, kind.content_type, inline=inline)
 
 
 @login_required

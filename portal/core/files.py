@@ -15,4 +15,6 @@ def stored_file_response(
         raise Http404 from None
     response = FileResponse(handle, content_type=content_type, as_attachment=not inline, filename=filename)
     response["Cache-Control"] = "private, no-store"
+    # The middleware sets it on every response; set here too, so a file is never sniffed whatever the settings.
+    response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -100,7 +100,11 @@ class SignatureRequestCreateSerializer(serializers.Serializer):
     payment_reference = serializers.CharField(max_length=140, required=False, allow_blank=True, default="")
     product_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     attachments = serializers.ListField(
-        child=serializers.FileField(), required=False, default=list, help_text="PDF, PNG or JPEG (multipart only)."
+        # An empty file reaches the upload check, which refuses it naming the file.
+        child=serializers.FileField(allow_empty_file=True),
+        required=False,
+        default=list,
+        help_text="PDF, PNG or JPEG (multipart only).",
     )
     send = serializers.BooleanField(
         required=False, default=False, help_text="Send to the client at once instead of keeping a draft."

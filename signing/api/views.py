@@ -15,10 +15,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.core.uploads import UploadTooLarge
+
 from .. import permissions, selectors, services
 from ..filters import SignatureRequestFilter
 from ..models import SignatureRequest
-from ..validators import AttachmentTooLarge
 from . import serializers
 
 # API keys reach these endpoints through the "signature_requests" resource group (portal.api.scopes).
@@ -50,7 +51,7 @@ def _api_error(exc: DjangoValidationError) -> APIException:
     detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
     if isinstance(detail, dict) and "portfolio_reference" in detail:
         detail["portfolio"] = detail.pop("portfolio_reference")
-    if isinstance(exc, AttachmentTooLarge):
+    if isinstance(exc, UploadTooLarge):
         return PayloadTooLarge(detail=" ".join(exc.messages), code="too_large")
     return ValidationError(detail)
 

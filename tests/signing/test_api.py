@@ -90,7 +90,7 @@ def test_a_disguised_file_is_refused_and_an_oversized_one_answers_413(cast, book
     fake = SimpleUploadedFile("order.pdf", b"#!/bin/sh\nrm -rf /", content_type="application/pdf")
     response = client.post(LIST, {**body(book), "attachments": [fake]})
     assert response.status_code == 400
-    assert "order.pdf is not a PDF, PNG or JPEG file." in response.json()["error"]["details"]["attachments"]
+    assert "order.pdf is a program, not a document." in response.json()["error"]["details"]["attachments"]
 
     settings.SIGNING_MAX_ATTACHMENT_BYTES = 500
     big = SimpleUploadedFile("big.pdf", pdf_bytes() + b"%" * 1000, content_type="application/pdf")

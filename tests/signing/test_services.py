@@ -120,7 +120,7 @@ class TestWriting:
         bad = upload("invoice.pdf", b"MZ\x90\x00 this is a Windows program")
         with pytest.raises(ValidationError) as error:
             transfer(cast.broker1, book.anna, send=False, attachments=[upload(), bad])
-        assert "invoice.pdf is not a PDF, PNG or JPEG file." in error.value.message_dict["attachments"]
+        assert "invoice.pdf is a program, not a document." in error.value.message_dict["attachments"]
         assert not SignatureRequest.objects.exists()
 
 
