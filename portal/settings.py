@@ -23,6 +23,8 @@ _DEV_SECRET = "partnerzone-insecure-development-key-change-me-0123456789"  # noq
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET)
 if not DEBUG and SECRET_KEY == _DEV_SECRET and not env.bool("PORTAL_ALLOW_DEV_SECRET", default=False):
     raise ImproperlyConfigured("Set SECRET_KEY when DEBUG is off.")
+# After a rotation the old key goes here: sessions, signed links and sealed outbox secrets still open.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -161,7 +163,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 30.0,
         "options": {"expires": 25},
     },
-    # Signature requests past their deadline expire; code SMS of finished challenges are redacted.
+    # SMS whose outcome is unknown: Twilio is asked whether it has them, and they are settled.
+    "reconcile-unknown-sms": {
+        "task": "portal.notifications.tasks.outbox_reconcile",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # Signature requests past their deadline expire; code rounds nobody finished end.
     "signing-sweep": {
         "task": "signing.tasks.signing_sweep",
         "schedule": 300.0,

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.template.loader import render_to_string
 
-from portal.notifications.models import OutboxMessage
+from portal.notifications.selectors import dev_message_text
 from portal.pdf import pdf_from_html
 
 from . import addressbook, services
@@ -152,7 +152,7 @@ def _sign_as_client(broker, client, request) -> None:
     services.signature_request_send(actor=broker, request_id=request.pk)
     request = services.signature_request_mark_viewed(actor=client, request=SignatureRequest.objects.get(pk=request.pk))
     sent = services.signing_code_request(actor=client, request_id=request.pk, content_hash=request.content_hash)
-    body = OutboxMessage.objects.get(pk=sent.send.outbox_message_id).body
+    body = dev_message_text(message=sent.send.outbox_message)
     code = re.search(r"(?<!\d)\d{6}(?!\d)", body).group(0)
     services.signature_request_sign(actor=client, request_id=request.pk, code=code, content_hash=request.content_hash)
 

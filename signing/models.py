@@ -245,7 +245,7 @@ class SigningChallenge(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     code_issued_at = models.DateTimeField(_("code issued"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    # Code SMS bodies of an ended challenge are redacted in the outbox once; this marks it done.
+    # When the round ended, the secret (the code) of its SMS was destroyed in the outbox; this says when.
     redacted_at = models.DateTimeField(_("code SMS redacted"), null=True, blank=True)
 
     class Meta:

@@ -32,8 +32,8 @@ from portal.audit import context as audit_context
 from portal.audit.services import audit_record
 from portal.core import uploads
 from portal.core.templatetags.portal_format import number_format
-from portal.notifications.models import OutboxMessage
-from portal.notifications.services import E164_RE, notify, sms_queue
+from portal.notifications.sealed import PLACEHOLDER as SECRET_PLACEHOLDER
+from portal.notifications.services import E164_RE, notify, outbox_secret_destroy, sms_queue
 
 from . import addressbook, events, limits, permissions
 from .content import content_document, document_hash, file_sha256, request_content_hash
@@ -502,52 +502,31 @@ def signature_requests_expire(*, now=None, batch: int = 500) -> int:
     return expired
 
 
-REDACTED_CODE = "••••••"
-_CODE_IN_TEXT = re.compile(r"(?<!\d)\d{6}(?!\d)")
-_FINAL_OUTBOX = (OutboxMessage.Status.SENT, OutboxMessage.Status.FAILED, OutboxMessage.Status.UNKNOWN)
+def signing_challenges_expire_stale(*, now=None, batch: int = 500) -> int:
+    """Code rounds whose code cannot be valid any more end (the client walked away); returns how many.
 
-
-def code_sms_redact(*, challenge_ids=None, now=None) -> int:
-    """Blank the code in the outbox copies of code SMS whose challenge has ended.
-
-    The code must not outlive its use in plain text anywhere of ours; a row still waiting for
-    delivery is left to a later sweep (its code is dead, so delivering it does no harm).
+    Ending a round destroys its SMS secrets (see `_code_secrets_destroy`); every other way a round
+    ends does so in its own transaction, so this sweep only tidies up after time ran out.
     """
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=limits.CODE_DELIVERY_GRACE_SECONDS + limits.CODE_TTL_SECONDS)
-    # Active challenges whose code cannot be valid any more end here (the client walked away).
     stale = SigningChallenge.objects.filter(status=ChallengeStatus.ACTIVE, code_issued_at__lt=stale_before)
-    for challenge in stale.select_related("request")[:500]:
+    expired = 0
+    for challenge in stale.select_related("request").order_by("code_issued_at")[:batch]:
         with transaction.atomic():
             ended = SigningChallenge.objects.filter(pk=challenge.pk, status=ChallengeStatus.ACTIVE).update(
                 status=ChallengeStatus.EXPIRED, ended_at=now
             )
             if ended:
+                _code_secrets_destroy([challenge.pk], now)
                 audit_record(
                     action="signing.challenge_expired",
                     obj=challenge.request,
                     actor_label="system",
                     changes={"challenge": challenge.pk, "status": [ChallengeStatus.ACTIVE, ChallengeStatus.EXPIRED]},
                 )
-    challenges = SigningChallenge.objects.filter(redacted_at__isnull=True).exclude(status=ChallengeStatus.ACTIVE)
-    if challenge_ids is not None:
-        challenges = challenges.filter(pk__in=list(challenge_ids))
-    redacted = 0
-    for challenge in challenges.prefetch_related("code_sends__outbox_message")[:500]:
-        waiting = False
-        for send in challenge.code_sends.all():
-            message = send.outbox_message
-            if message is None:
-                continue
-            if message.status not in _FINAL_OUTBOX:
-                waiting = True
-                continue
-            body = _CODE_IN_TEXT.sub(REDACTED_CODE, message.body)
-            if body != message.body:
-                redacted += OutboxMessage.objects.filter(pk=message.pk, status__in=_FINAL_OUTBOX).update(body=body)
-        if not waiting:
-            SigningChallenge.objects.filter(pk=challenge.pk).update(redacted_at=now)
-    return redacted
+                expired += 1
+    return expired
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -764,6 +743,7 @@ def _challenge_end(challenge, status: str, now, *, actor) -> None:
     challenge.status = status
     challenge.ended_at = now
     challenge.save(update_fields=["status", "ended_at"])
+    _code_secrets_destroy([challenge.pk], now)
     audit_record(
         action=f"signing.challenge_{status}",
         actor=actor,
@@ -779,7 +759,23 @@ def _challenges_end(request, status: str) -> list[int]:
     )
     if ended:
         SigningChallenge.objects.filter(pk__in=ended).update(status=status, ended_at=now)
+        _code_secrets_destroy(ended, now)
     return ended
+
+
+def _code_secrets_destroy(challenge_ids, now, *, sends=None) -> None:
+    """A code that no longer works leaves no copy of ours: its SMS secrets go in this transaction.
+
+    Whatever the scheduler does: a code SMS still waiting is not sent any more, and the dev
+    transport's copy is masked. `sends` limits it to some of the rounds' SMS (a resend's old ones).
+    """
+    if sends is None:
+        sends = SigningCodeSend.objects.filter(challenge_id__in=list(challenge_ids))
+    outbox_secret_destroy(
+        message_ids=list(sends.values_list("outbox_message_id", flat=True)),
+        reason="Not sent: the signing code was no longer valid when it could have been sent.",
+    )
+    SigningChallenge.objects.filter(pk__in=list(challenge_ids), redacted_at__isnull=True).update(redacted_at=now)
 
 
 def _open_for_signing(request, guard, now) -> ValidationError | None:
@@ -851,14 +847,20 @@ def _code_send(request, challenge, actor, now) -> CodeSent:
             created_at=now,
             code_issued_at=now,
         )
+    else:
+        # The new code replaces the old one, which stops working now: its SMS keeps no copy of it.
+        _code_secrets_destroy([], now, sends=challenge.code_sends.all())
     code = limits.code_generate()
     challenge.code_hash = limits.code_digest(challenge_id=challenge.pk, content_hash=request.content_hash, code=code)
     challenge.code_issued_at = now
     challenge.sends += 1
     challenge.save(update_fields=["code_hash", "code_issued_at", "sends"])
+    # The code travels apart from the text, sealed; only the SMS transport puts it in.
     message = sms_queue(
         to=actor.phone,
-        body=_code_sms_text(request, code, actor),
+        body=_code_sms_text(request, SECRET_PLACEHOLDER, actor),
+        secret=code,
+        send_before=now + timedelta(seconds=limits.CODE_DELIVERY_GRACE_SECONDS),
         user=actor,
         event="signing.code",
         idempotency_key=f"signing-code:{challenge.pk}:{challenge.sends}",
@@ -905,6 +907,8 @@ def _wrong_code(request, challenge, guard, actor, now) -> CodeRefused:
         challenge.status = ChallengeStatus.DEAD
         challenge.ended_at = now
     challenge.save(update_fields=["failed_attempts", "status", "ended_at"])
+    if dead:
+        _code_secrets_destroy([challenge.pk], now)
     SigningFailure.objects.create(challenge=challenge, user=actor, created_at=now)
     failures = SigningFailure.objects.filter(user=actor, created_at__gt=now - limits.WINDOW).count()
     audit_record(
@@ -924,11 +928,16 @@ def _wrong_code(request, challenge, guard, actor, now) -> CodeRefused:
         guard.locked_until = now + timedelta(hours=limits.LOCK_HOURS)
         guard.locked_at = now
         guard.save(update_fields=["locked_until", "locked_at"])
+        voided = _client_challenges_void(actor, now)
         audit_record(
             action="signing.client_locked",
             actor=actor,
             obj=request,
-            changes={"locked_until": guard.locked_until.isoformat(), "failures_24h": failures},
+            changes={
+                "locked_until": guard.locked_until.isoformat(),
+                "failures_24h": failures,
+                "codes_voided": voided,
+            },
         )
         _notify_lock(request, actor, guard)
         return CodeRefused(
@@ -947,6 +956,24 @@ def _wrong_code(request, challenge, guard, actor, now) -> CodeRefused:
         params={"remaining": remaining},
         remaining=remaining,
     )
+
+
+def _client_challenges_void(client, now) -> list[int]:
+    """A lock ends every code round of the client: no code of theirs can work before it lapses.
+
+    The caller holds the client's guard, which every code round of theirs takes first.
+    """
+    ended = list(
+        SigningChallenge.objects.filter(user=client, status=ChallengeStatus.ACTIVE)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if ended:
+        SigningChallenge.objects.filter(pk__in=ended, status=ChallengeStatus.ACTIVE).update(
+            status=ChallengeStatus.VOID, ended_at=now
+        )
+        _code_secrets_destroy(ended, now)
+    return ended
 
 
 def _integrity_refusal(request, actor) -> ValidationError | None:
@@ -980,6 +1007,7 @@ def _sign(request, challenge, actor, now) -> SignatureEvidence:
     challenge.status = ChallengeStatus.USED
     challenge.ended_at = now
     challenge.save(update_fields=["status", "ended_at"])
+    _code_secrets_destroy([challenge.pk], now)
     old = request.status
     request.status = Status.SIGNED
     request.signed_at = now

@@ -8,13 +8,15 @@ def portal(request):
     from portal.accounts.two_factor import second_factor_pending
 
     user = getattr(request, "user", None)
+    # The dev outbox answers only with DEBUG on, whatever PORTAL_DEV_OUTBOX says.
+    dev_outbox_enabled = settings.DEBUG and settings.PORTAL_DEV_OUTBOX
     if user is None or not user.is_authenticated or second_factor_pending(user):
-        return {"nav_items": [], "signed_in": False, "dev_outbox_enabled": settings.PORTAL_DEV_OUTBOX}
+        return {"nav_items": [], "signed_in": False, "dev_outbox_enabled": dev_outbox_enabled}
     from portal.notifications.selectors import notification_unread_count
 
     return {
         "nav_items": navigation.items_for(user),
         "signed_in": True,
         "notification_unread_count": notification_unread_count(user=user),
-        "dev_outbox_enabled": settings.PORTAL_DEV_OUTBOX,
+        "dev_outbox_enabled": dev_outbox_enabled,
     }

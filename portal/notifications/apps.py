@@ -47,7 +47,8 @@ def check_dev_outbox(app_configs=None, **kwargs):
     if settings.PORTAL_DEV_OUTBOX and not settings.DEBUG:
         return [
             checks.Warning(
-                "PORTAL_DEV_OUTBOX is on with DEBUG off: every e-mail and SMS is readable at /notifications/dev-outbox/.",
+                "PORTAL_DEV_OUTBOX is on with DEBUG off: the dev outbox stays closed (404), "
+                "but the setting is meant for development only.",
                 hint="Unset PORTAL_DEV_OUTBOX in production.",
                 id="notifications.W001",
             )

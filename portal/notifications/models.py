@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -103,15 +104,72 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True, unique=True)
+    # The secret part (a one-time code): sealed here, filled into the text's placeholder only by the
+    # transport, and dropped in the same UPDATE that records the hand-over (see sealed.py).
+    secret = models.TextField(_("sealed secret"), blank=True, default="")
+    secret_wiped_at = models.DateTimeField(_("secret destroyed"), null=True, blank=True)
+    send_before = models.DateTimeField(
+        _("send before"), null=True, blank=True, help_text=_("Not sent after this time: by then it is of no use.")
+    )
+    # A keyed digest of the text as handed to the provider, to recognise the provider's copy later.
+    text_digest = models.CharField(_("digest of the text sent"), max_length=64, blank=True)
+    # The last time the provider was asked about a message whose outcome was unknown, and its answer.
+    provider_checked_at = models.DateTimeField(_("provider asked"), null=True, blank=True)
+    provider_check = models.CharField(_("provider's answer"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="outbox_status_due_idx"),
             models.Index(fields=["-created_at"], name="outbox_created_idx"),
+            # The sweep looks for sealed secrets past their time; there are only ever a few.
+            models.Index(fields=["send_before"], condition=~Q(secret=""), name="outbox_secret_due_idx"),
         ]
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
 
     def __str__(self):
         return f"{self.get_channel_display()} → {self.recipient}"
+
+    @property
+    def carries_secret(self) -> bool:
+        """Whether the text has a secret part, held now or destroyed already."""
+        return bool(self.secret) or self.secret_wiped_at is not None
+
+    @property
+    def secret_lost(self) -> bool:
+        """The secret part is gone, so the message can no longer be sent as written."""
+        return not self.secret and self.secret_wiped_at is not None
+
+    @property
+    def body_display(self) -> str:
+        """The text for staff and the dev outbox: a secret part shows as a mask, never in clear."""
+        from .sealed import text_mask
+
+        return text_mask(self.body) if self.carries_secret else self.body
+
+
+class DevDelivery(models.Model):
+    """What the dev transport "delivered": the demo's stand-in for the provider's copy of a message.
+
+    It holds the text as sent, secret included, as the provider would; the owner destroying the
+    secret masks it here too.
+    """
+
+    message = models.OneToOneField(
+        OutboxMessage,
+        verbose_name=_("outbox message"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="dev_delivery",
+    )
+    body = models.TextField(_("text"))
+    html_body = models.TextField(_("HTML text"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("dev delivery")
+        verbose_name_plural = _("dev deliveries")
+
+    def __str__(self):
+        return str(self.message_id)

@@ -1,4 +1,4 @@
-"""Reads, always scoped to the user who asks (the dev outbox is a demo tool behind a setting)."""
+"""Reads, always scoped to the user who asks (the dev outbox too: staff see all of it, others their own)."""
 
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from portal.core.cache import cached_until_changed
 
 from . import registry
-from .models import Notification, NotificationPreference, OutboxMessage
+from .models import DevDelivery, Notification, NotificationPreference, OutboxMessage
 
 
 def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
@@ -73,9 +73,20 @@ def notification_preference_rows(*, user) -> list[dict]:
     return rows
 
 
-def outbox_list(*, channel: str = "", status: str = "", q: str = "") -> QuerySet[OutboxMessage]:
-    """Every outbox message, newest first, for the dev outbox page."""
-    qs = OutboxMessage.objects.order_by("-created_at", "-id")
+def outbox_list(*, user, channel: str = "", status: str = "", q: str = "") -> QuerySet[OutboxMessage]:
+    """The outbox messages this user may read on the dev outbox page, newest first.
+
+    Staff see every message; anyone else only those for them: their user, or their e-mail
+    address or phone number as the recipient.
+    """
+    qs = OutboxMessage.objects.select_related("dev_delivery").order_by("-created_at", "-id")
+    if not (user.is_staff or user.is_superuser):
+        mine = Q(user=user)
+        if user.email:
+            mine |= Q(recipient__iexact=user.email)
+        if user.phone:
+            mine |= Q(recipient=user.phone)
+        qs = qs.filter(mine)
     if channel:
         qs = qs.filter(channel=channel)
     if status:
@@ -83,3 +94,20 @@ def outbox_list(*, channel: str = "", status: str = "", q: str = "") -> QuerySet
     if q:
         qs = qs.filter(Q(recipient__icontains=q) | Q(subject__icontains=q) | Q(body__icontains=q))
     return qs
+
+
+def dev_message_text(*, message: OutboxMessage) -> str:
+    """The text of a message as its recipient got it from the dev transport, or will get it.
+
+    For demos and tests only (the demo signs with the code it reads here): what the dev
+    transport delivered, else the text with the still sealed secret filled in, else the masked text.
+    """
+    from .transports import message_texts
+
+    delivered = DevDelivery.objects.filter(message_id=message.pk).values_list("body", flat=True).first()
+    if delivered is not None:
+        return delivered
+    message = OutboxMessage.objects.get(pk=message.pk)
+    if message.secret:
+        return message_texts(message)[0]
+    return message.body_display

@@ -24,7 +24,8 @@ from portal.core.cache import forget
 
 from . import registry
 from .delivery import outbox_publish_after_commit
-from .models import Notification, NotificationPreference, OutboxMessage
+from .models import DevDelivery, Notification, NotificationPreference, OutboxMessage
+from .sealed import PLACEHOLDER, secret_seal, text_mask
 from .selectors import notification_channels, unread_count_key
 
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -97,14 +98,21 @@ def email_queue(
     user=None,
     event: str = "",
     idempotency_key: str | None = None,
+    secret: str = "",
+    send_before=None,
 ) -> OutboxMessage:
-    """Queue one e-mail through the outbox (allauth's mails use this too)."""
+    """Queue one e-mail through the outbox (allauth's mails use this too).
+
+    `secret` is kept apart from the text, sealed, and filled in for `sealed.PLACEHOLDER` only
+    when the mail leaves; `send_before` is when the mail stops being worth sending.
+    """
     try:
         validate_email(to)
     except ValidationError:
         raise ValidationError(_("Enter a valid e-mail address."), code="invalid_email") from None
     if not body.strip():
         raise ValidationError(_("An e-mail needs a text."), code="empty_body")
+    sealed = _secret_check(secret, body)
     with transaction.atomic():
         message, created = _get_or_create(
             OutboxMessage,
@@ -116,17 +124,34 @@ def email_queue(
             html_body=html_body,
             user=user,
             event=event,
+            secret=sealed,
+            send_before=send_before,
         )
         outbox_publish_after_commit([message.pk] if created else [])
     return message
 
 
-def sms_queue(*, to: str, body: str, user=None, event: str = "", idempotency_key: str | None = None) -> OutboxMessage:
-    """Queue one SMS through the outbox; `to` is an E.164 number such as +4915112345678."""
+def sms_queue(
+    *,
+    to: str,
+    body: str,
+    user=None,
+    event: str = "",
+    idempotency_key: str | None = None,
+    secret: str = "",
+    send_before=None,
+) -> OutboxMessage:
+    """Queue one SMS through the outbox; `to` is an E.164 number such as +4915112345678.
+
+    A one-time code goes in `secret`, with `sealed.PLACEHOLDER` in `body` where it belongs: the
+    row keeps it sealed and only the transport fills it in. `send_before` is when the SMS stops
+    being worth sending (a code that has expired).
+    """
     if not E164_RE.match(to or ""):
         raise ValidationError(_("Enter a mobile number in international format, e.g. +4915112345678."), code="phone")
     if not body.strip():
         raise ValidationError(_("An SMS needs a text."), code="empty_body")
+    sealed = _secret_check(secret, body)
     with transaction.atomic():
         message, created = _get_or_create(
             OutboxMessage,
@@ -136,9 +161,41 @@ def sms_queue(*, to: str, body: str, user=None, event: str = "", idempotency_key
             body=body.strip(),
             user=user,
             event=event,
+            secret=sealed,
+            send_before=send_before,
         )
         outbox_publish_after_commit([message.pk] if created else [])
     return message
+
+
+def outbox_secret_destroy(*, message_ids, reason: str = "") -> int:
+    """Drop the secret part of these messages now, wherever it is kept; returns how many held one.
+
+    For the owner of the secret, inside the transaction that makes it worthless (a code whose round
+    ended): a message still waiting is not sent any more, and the dev transport's copy is masked.
+    A message being sent right now keeps going; its worker finds nothing left to drop.
+    """
+    ids = [pk for pk in message_ids if pk is not None]
+    if not ids:
+        return 0
+    now = timezone.now()
+    with transaction.atomic():
+        held = OutboxMessage.objects.filter(pk__in=ids).exclude(secret="")
+        waiting = held.filter(status=Status.PENDING).update(
+            status=Status.FAILED,
+            last_error=(reason or "Not sent: its secret part was destroyed (no longer needed).")[:2000],
+            secret="",
+            secret_wiped_at=now,
+        )
+        destroyed = waiting + held.update(secret="", secret_wiped_at=now)
+        copies = DevDelivery.objects.filter(message_id__in=ids, message__secret_wiped_at__isnull=False).select_related(
+            "message"
+        )
+        for copy in copies:
+            masked = text_mask(copy.message.body), text_mask(copy.message.html_body)
+            if (copy.body, copy.html_body) != masked:
+                DevDelivery.objects.filter(pk=copy.pk).update(body=masked[0], html_body=masked[1])
+    return destroyed
 
 
 def notification_mark_read(*, user, notification_id: int) -> Notification:
@@ -197,8 +254,11 @@ def outbox_messages_requeue(*, actor, message_ids) -> int:
     """Give unknown or failed messages another try (staff decided; audited per message)."""
     requeued = []
     with transaction.atomic():
-        rows = OutboxMessage.objects.select_for_update().filter(
-            pk__in=list(message_ids), status__in=[Status.UNKNOWN, Status.FAILED]
+        # A message whose secret part is gone cannot be sent as written any more.
+        rows = (
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(message_ids), status__in=[Status.UNKNOWN, Status.FAILED])
+            .exclude(secret="", secret_wiped_at__isnull=False)
         )
         for message in rows:
             old_status, old_attempts = message.status, message.attempts
@@ -280,6 +340,15 @@ def _notification_render(*, user, event: registry.EventType, channels: set[str],
         if registry.SMS in channels:
             texts["sms"] = event.render("sms", ctx)
     return texts
+
+
+def _secret_check(secret: str, body: str) -> str:
+    """The sealed secret for the row ("" without one); a secret needs a place in the text."""
+    if not secret:
+        return ""
+    if PLACEHOLDER not in body:
+        raise ValueError(f"A message with a secret part must show where it goes: put {PLACEHOLDER} in its text.")
+    return secret_seal(secret)
 
 
 def _child_key(key: str | None, channel: str) -> str | None:

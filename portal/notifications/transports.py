@@ -1,24 +1,30 @@
 """How an outbox message leaves the building: dev (stays in the database), SMTP, Twilio.
 
-A transport returns the provider's message id or raises one of three errors, and the
-difference matters: `NotDelivered` means the provider certainly did not take the message
-(safe to try again later), `Rejected` means it never will (do not retry), and
-`OutcomeUnknown` means the request may have reached the provider (never resend blindly).
+A transport gets the row and its texts with the secret part filled in, and returns the
+provider's message id or raises one of three errors, and the difference matters:
+`NotDelivered` means the provider certainly did not take the message (safe to try again
+later), `Rejected` means it never will (do not retry), and `OutcomeUnknown` means the request
+may have reached the provider (never resend blindly; `reconcile` asks the provider later).
 """
 
 import logging
 import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from twilio.base.exceptions import TwilioRestException
+from django.db import transaction
+from django.utils import timezone
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError
 
-from .models import OutboxMessage
+from .models import DevDelivery, OutboxMessage
+from .sealed import secret_open, text_fill, text_mask
 
 TWILIO_API = "https://api.twilio.com"
 
@@ -58,12 +64,43 @@ def transport_for(channel: str):
         raise NotDelivered(f"No transport {name!r} for {channel}.") from None
 
 
-def dev_send(message: OutboxMessage) -> str:
-    """Nothing leaves the machine: the dev outbox page shows the stored message."""
+class ProviderQueryFailed(Exception):
+    """The provider could not say what it holds (bad credentials, an answer we cannot read)."""
+
+
+class ProviderUnreachable(ProviderQueryFailed):
+    """The provider did not answer, or answered "try later" (429, 5xx): ask again later."""
+
+
+def dev_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
+    """Nothing leaves the machine: the message is kept as "delivered" for the dev outbox page.
+
+    The row is locked so that an owner destroying the secret at this moment either runs first
+    (the copy is stored masked) or after (and masks the copy).
+    """
+    with transaction.atomic():
+        row = OutboxMessage.objects.select_for_update().filter(pk=message.pk).values("secret", "secret_wiped_at")
+        current = row.first()
+        if current is not None and not current["secret"] and current["secret_wiped_at"] is not None:
+            body, html_body = text_mask(message.body), text_mask(message.html_body)
+        DevDelivery.objects.update_or_create(
+            message_id=message.pk, defaults={"body": body, "html_body": html_body, "delivered_at": timezone.now()}
+        )
     return f"dev-{message.pk}"
 
 
-def smtp_send(message: OutboxMessage) -> str:
+def message_texts(message: OutboxMessage) -> tuple[str, str]:
+    """The text and HTML text as the recipient gets them: the secret part filled in.
+
+    Raises `sealed.SecretUnreadable` when the key that sealed it is gone.
+    """
+    if not message.secret:
+        return message.body, message.html_body
+    secret = secret_open(message.secret)
+    return text_fill(message.body, secret), text_fill(message.html_body, secret, html=True)
+
+
+def smtp_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "partnerzone.invalid"
     # A Message-ID fixed per outbox row lets mail clients fold a duplicate into one.
     message_id = f"<outbox-{message.pk}@{domain}>"
@@ -73,14 +110,14 @@ def smtp_send(message: OutboxMessage) -> str:
     )
     email = EmailMultiAlternatives(
         subject=message.subject,
-        body=message.body,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
         headers={"Message-ID": message_id},
         connection=connection,
     )
-    if message.html_body:
-        email.attach_alternative(message.html_body, "text/html")
+    if html_body:
+        email.attach_alternative(html_body, "text/html")
     try:
         connection.open()
     except OSError as exc:  # refused, timed out, TLS or login failure: nothing was handed over
@@ -126,13 +163,15 @@ def twilio_client() -> Client:
     return Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
 
 
-def twilio_send(message: OutboxMessage) -> str:
-    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER):
+def _twilio_configured() -> bool:
+    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER)
+
+
+def twilio_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
+    if not _twilio_configured():
         raise NotDelivered("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER).")
     try:
-        sent = twilio_client().messages.create(
-            to=message.recipient, from_=settings.TWILIO_FROM_NUMBER, body=message.body
-        )
+        sent = twilio_client().messages.create(to=message.recipient, from_=settings.TWILIO_FROM_NUMBER, body=body)
     except TwilioRestException as exc:
         # Twilio answers 429 and 5xx before it accepts a message; any other 4xx will not change.
         if exc.status == 429 or exc.status >= 500:
@@ -153,3 +192,69 @@ def _never_connected(exc: requests.ConnectionError) -> bool:
     """True when the TCP connection was never made (refused, unreachable, DNS), so nothing was sent."""
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, ConnectTimeoutError)
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    """One message as the provider lists it."""
+
+    sid: str
+    to: str
+    sender: str
+    body: str
+    created_at: datetime | None
+    sent_at: datetime | None
+    status: str
+
+
+def twilio_messages_list(*, to: str, since: datetime, until: datetime, limit: int = 500) -> list[ProviderMessage]:
+    """The messages from our number to `to` that Twilio sent between `since` and `until`, newest first.
+
+    Twilio documents its DateSent filters by whole days, so a day more is asked on either side and
+    the caller matches the exact window. Raises `ProviderUnreachable` when Twilio should be asked
+    again later, `ProviderQueryFailed` when asking again will not help.
+    """
+    if not _twilio_configured():
+        raise ProviderQueryFailed(
+            "Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER)."
+        )
+    page_size = min(getattr(settings, "PORTAL_OUTBOX_RECONCILE_PAGE_SIZE", 50), limit)
+    try:
+        records = twilio_client().messages.stream(
+            to=to,
+            from_=settings.TWILIO_FROM_NUMBER,
+            date_sent_after=since - timedelta(days=1),
+            date_sent_before=until + timedelta(days=1),
+            limit=limit,
+            page_size=page_size,
+        )
+        return [
+            ProviderMessage(
+                sid=record.sid,
+                to=record.to or "",
+                sender=record.from_ or "",
+                body=record.body or "",
+                created_at=_aware(record.date_created),
+                sent_at=_aware(record.date_sent),
+                status=str(record.status or ""),
+            )
+            for record in records
+        ]
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise ProviderUnreachable(f"Twilio {exc.status}: {exc.msg}") from exc
+        raise ProviderQueryFailed(f"Twilio {exc.status} ({exc.code}): {exc.msg}") from exc
+    except TwilioException as exc:  # a further page that did not come back 200
+        response = exc.args[1] if len(exc.args) > 1 else None
+        status = getattr(response, "status_code", 0)
+        if status == 429 or status >= 500:
+            raise ProviderUnreachable(f"Twilio {status} while paging") from exc
+        raise ProviderQueryFailed(f"Twilio {status} while paging: {exc}") from exc
+    except requests.RequestException as exc:
+        raise ProviderUnreachable(f"Twilio unreachable: {exc!r}") from exc
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and timezone.is_naive(moment):
+        return moment.replace(tzinfo=UTC)
+    return moment

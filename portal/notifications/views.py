@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -71,19 +72,27 @@ def preferences(request):
     )
 
 
+def dev_outbox_enabled() -> bool:
+    """The dev outbox exists only in development: with DEBUG off it is gone whatever the flag says."""
+    return settings.DEBUG and settings.PORTAL_DEV_OUTBOX
+
+
 @never_cache
 @require_GET
 def dev_outbox(request):
-    """Every e-mail and SMS the portal wrote, for demos without SMTP or Twilio (off in production).
+    """The e-mails and SMS the portal wrote, for demos without SMTP or Twilio (never in production).
 
-    Open without login on purpose: the demo's password-reset mail must be readable before one.
+    Each user sees the messages addressed to them (the demo client reads their code here);
+    staff see all of them.
     """
-    if not settings.PORTAL_DEV_OUTBOX:
+    if not dev_outbox_enabled():
         raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     form = OutboxFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     outbox = selectors.outbox_list(
-        channel=filters.get("channel", ""), status=filters.get("status", ""), q=filters.get("q", "")
+        user=request.user, channel=filters.get("channel", ""), status=filters.get("status", ""), q=filters.get("q", "")
     )
     page = Paginator(outbox, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

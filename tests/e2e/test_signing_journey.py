@@ -11,7 +11,7 @@ from portal.accounts.services import role_groups_ensure
 from signing.models import SignatureRequest
 from tests.factories import PASSWORD
 from tests.fakes.fixtures import fake_twilio, twilio_settings  # noqa: F401 (the loopback Twilio)
-from tests.signing.conftest import book, pdf_bytes  # noqa: F401 (the client book fixture)
+from tests.signing.conftest import book, pdf_bytes, transfer  # noqa: F401 (the client book fixture)
 
 from .conftest import log_in
 
@@ -117,3 +117,51 @@ def test_a_transfer_goes_from_broker_to_client_to_back_office_and_back(
     expect(page.get_by_test_id("status-text")).to_have_text("Processed")
     expect(page.get_by_test_id("handling")).to_contain_text("Booked.")
     expect(page.get_by_test_id("history")).to_contain_text("Processed by the back office")
+
+
+def test_in_the_demo_client1_reads_the_code_in_the_dev_outbox_and_signs(
+    page: Page,
+    live_server,
+    settings,
+    cast,
+    book,  # noqa: F811
+):
+    settings.DEBUG = True
+    settings.PORTAL_DEV_OUTBOX = True
+    settings.PORTAL_SMS_TRANSPORT = "dev"
+    settings.PORTAL_REQUIRE_2FA = False
+    base = live_server.url
+    request = transfer(cast.broker1, book.anna, amount="750.00")
+
+    # The dev outbox is no public page: a visitor is sent to the login first.
+    page.goto(f"{base}/notifications/dev-outbox/")
+    expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/notifications/dev-outbox/$"))
+
+    log_in(page, base, cast.client1.email, PASSWORD)
+    page.goto(f"{base}/signing/inbox/{request.pk}/")
+    page.get_by_test_id("request-code").click()
+    expect(page.get_by_test_id("code-status")).to_have_attribute("data-delivery", "sent")
+
+    page.get_by_role("link", name="Dev outbox").click()
+    sms = (
+        page.locator("[data-testid=outbox-message][data-channel=sms]")
+        .filter(has_text="750.00 EUR")
+        .get_by_test_id("outbox-body")
+    )
+    code = re.search(r"\b(\d{6})\b", sms.inner_text()).group(1)
+
+    page.goto(f"{base}/signing/inbox/{request.pk}/")
+    page.get_by_label("Code from the SMS").fill(code)
+    page.get_by_test_id("sign").click()
+    expect(page.get_by_test_id("signed-note")).to_be_visible()
+
+    # Once used, the code is gone from the dev outbox too.
+    page.goto(f"{base}/notifications/dev-outbox/")
+    used = (
+        page.locator("[data-testid=outbox-message][data-channel=sms]")
+        .filter(has_text="750.00 EUR")
+        .get_by_test_id("outbox-body")
+    )
+    expect(used).to_contain_text("••••••")
+    expect(used).not_to_contain_text(code)
+    assert SignatureRequest.objects.get(pk=request.pk).status == "signed"

@@ -4,21 +4,29 @@
     settings.TWILIO_API_BASE = fake.base_url
     fake.fail_next(429, times=2)   # then 201 again
     fake.hang_next(seconds=3)      # takes the message, answers too late (outcome unknown)
+    fake.drop_next(accept=True)    # takes the message, then drops the connection without answering
+    fake.drop_next(accept=False)   # drops the connection before taking the message
     fake.stop(); fake.start()      # refused connections in between, same port after
-    fake.messages                  # what was accepted: dicts with to, from, body, sid
+    fake.messages                  # what was accepted: dicts with to, from, body, sid, date_sent
 
-Only POST /2010-04-01/Accounts/{sid}/Messages.json exists, with HTTP basic auth.
+POST /2010-04-01/Accounts/{sid}/Messages.json sends; GET on the same path lists, newest first,
+filtered by To, From and DateSent (DateSent<, DateSent>: on or before, on or after; a date
+compares by day, a date-time exactly), paged with Page, PageSize and PageToken in the shape of
+Twilio's 2010 API. Both need HTTP basic auth; the fault plan applies to both.
 """
 
 import base64
+import contextlib
 import json
 import re
 import secrets
+import socket
 import threading
 import time
-from email.utils import formatdate
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/Messages\.json$")
 
@@ -34,7 +42,7 @@ class FakeTwilio:
         self.port = port
         self.messages: list[dict] = []
         self.requests: list[dict] = []  # every request that reached the handler, accepted or not
-        self._plan: list[tuple[str, object]] = []  # ("status", 429) or ("hang", seconds), used in order
+        self._plan: list[tuple[str, object]] = []  # ("status", 429), ("hang", s), ("drop", accept), in order
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: ThreadingHTTPServer | None = None
@@ -84,6 +92,16 @@ class FakeTwilio:
         with self._lock:
             self._plan += [("hang", seconds)] * times
 
+    def drop_next(self, *, accept: bool, times: int = 1) -> None:
+        """Close the next connection(s) without an answer; `accept`: after taking the message (POST only)."""
+        with self._lock:
+            self._plan += [("drop", accept)] * times
+
+    def add_message(self, *, to: str, body: str, sent_at: datetime, sender: str = "") -> dict:
+        """A message the account sent earlier (from another system, another day) for the list to show."""
+        form = {"To": to, "From": sender, "Body": body}
+        return _accept(self, form, self.account_sid, when=sent_at)
+
     def wait_for_messages(self, count: int, *, timeout: float = 30) -> list[dict]:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -121,7 +139,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         match = _MESSAGES_PATH.match(self.path)
-        fake.requests.append({"path": self.path, "form": form, "authorization": self.headers.get("Authorization", "")})
+        fake.requests.append(
+            {"method": "POST", "path": self.path, "form": form, "authorization": self.headers.get("Authorization", "")}
+        )
         if not match:
             return self._error(404, 20404, "The requested resource was not found")
         if not fake._authorized(self.headers.get("Authorization", ""), match["sid"]):
@@ -133,40 +153,79 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(400, 21211, f"The 'To' number {form['To']} is not a valid phone number.")
         kind, value = fake._next_action()
         if kind == "status":
-            message = "Too Many Requests" if value == 429 else "Internal Server Error"
-            return self._error(value, 20429 if value == 429 else 20500, message)
-        message = self._accept(form, match["sid"])
+            return self._planned_error(value)
+        if kind == "drop" and not value:
+            return self._drop()
+        message = _accept(fake, form, match["sid"])
+        if kind == "drop":
+            return self._drop()
         if kind == "hang":
             fake._release.wait(value)
-        self._json(201, message)
+        # Twilio answers a new message as queued, before it has left.
+        self._json(201, {**message, "status": "queued", "date_sent": None})
 
-    def _accept(self, form: dict, account_sid: str) -> dict:
-        sid = "SM" + secrets.token_hex(16)
-        now = formatdate(usegmt=True)
-        message = {
-            "account_sid": account_sid,
-            "api_version": "2010-04-01",
-            "body": form["Body"],
-            "date_created": now,
-            "date_sent": None,
-            "date_updated": now,
-            "direction": "outbound-api",
-            "error_code": None,
-            "error_message": None,
-            "from": form.get("From"),
-            "messaging_service_sid": None,
-            "num_media": "0",
-            "num_segments": str(max(1, -(-len(form["Body"]) // 160))),
-            "price": None,
-            "price_unit": "USD",
-            "sid": sid,
-            "status": "queued",
-            "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
-            "to": form["To"],
-            "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
-        }
-        self.owner.messages.append(message)
-        return message
+    def do_GET(self):
+        fake = self.owner
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        match = _MESSAGES_PATH.match(url.path)
+        fake.requests.append(
+            {"method": "GET", "path": self.path, "query": query, "authorization": self.headers.get("Authorization", "")}
+        )
+        if not match:
+            return self._error(404, 20404, "The requested resource was not found")
+        if not fake._authorized(self.headers.get("Authorization", ""), match["sid"]):
+            return self._error(401, 20003, "Authenticate")
+        kind, value = fake._next_action()
+        if kind == "status":
+            return self._planned_error(value)
+        if kind == "drop":
+            return self._drop()
+        if kind == "hang":
+            fake._release.wait(value)
+        try:
+            listed = [m for m in reversed(fake.messages) if _listed(m, query)]
+            page = int(query.get("Page") or 0)
+            page_size = min(int(query.get("PageSize") or 50), 1000)
+        except ValueError as exc:
+            return self._error(400, 20001, f"Invalid parameter: {exc}")
+        if page < 0 or page_size < 1:
+            return self._error(400, 20001, "Invalid paging parameter")
+        start = page * page_size
+        records = listed[start : start + page_size]
+        filters = {k: v for k, v in query.items() if k not in ("Page", "PageSize", "PageToken")}
+
+        def page_uri(number: int, token: str = "") -> str:
+            params = {**filters, "PageSize": page_size, "Page": number}
+            if token:
+                params["PageToken"] = token
+            return f"{url.path}?{urlencode(params)}"
+
+        has_next = start + page_size < len(listed)
+        self._json(
+            200,
+            {
+                "messages": records,
+                "end": start + len(records) - 1 if records else 0,
+                "first_page_uri": page_uri(0),
+                "next_page_uri": page_uri(page + 1, "PA" + records[-1]["sid"]) if has_next else None,
+                "page": page,
+                "page_size": page_size,
+                "previous_page_uri": page_uri(page - 1, "PB" + records[0]["sid"]) if page > 0 and records else None,
+                "start": start,
+                "uri": page_uri(page, query.get("PageToken", "")),
+            },
+        )
+
+    def _planned_error(self, status: int):
+        message = "Too Many Requests" if status == 429 else "Internal Server Error"
+        return self._error(status, 20429 if status == 429 else 20500, message)
+
+    def _drop(self):
+        """Close the connection without a word: the client cannot tell whether the message was taken."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _error(self, status: int, code: int, message: str):
         self._json(
@@ -189,3 +248,60 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (hang_next)
             pass
+
+
+def _accept(fake: FakeTwilio, form: dict, account_sid: str, *, when: datetime | None = None) -> dict:
+    """Store a message as Twilio lists it once sent (it sends at once here)."""
+    sid = "SM" + secrets.token_hex(16)
+    stamp = format_datetime(when or datetime.now(UTC), usegmt=True)
+    message = {
+        "account_sid": account_sid,
+        "api_version": "2010-04-01",
+        "body": form["Body"],
+        "date_created": stamp,
+        "date_sent": stamp,
+        "date_updated": stamp,
+        "direction": "outbound-api",
+        "error_code": None,
+        "error_message": None,
+        "from": form.get("From"),
+        "messaging_service_sid": None,
+        "num_media": "0",
+        "num_segments": str(max(1, -(-len(form["Body"]) // 160))),
+        "price": None,
+        "price_unit": "USD",
+        "sid": sid,
+        "status": "sent",
+        "subresource_uris": {"media": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}/Media.json"},
+        "to": form["To"],
+        "uri": f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}.json",
+    }
+    with fake._lock:
+        fake.messages.append(message)
+    return message
+
+
+def _listed(message: dict, query: dict) -> bool:
+    """Whether a stored message passes the list filters, as Twilio applies them."""
+    if query.get("To") and message["to"] != query["To"]:
+        return False
+    if query.get("From") and message["from"] != query["From"]:
+        return False
+    bounds = [(key, query[key]) for key in ("DateSent", "DateSent<", "DateSent>") if query.get(key)]
+    if not bounds:
+        return True
+    if message["date_sent"] is None:
+        return False  # not sent yet: no DateSent to compare
+    sent = parsedate_to_datetime(message["date_sent"])
+    for key, raw in bounds:
+        if "T" in raw:  # a date-time, as the twilio library sends: compared exactly
+            bound = datetime.strptime(raw, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+            value = sent
+        else:  # a date: compared by day
+            bound = datetime.strptime(raw, "%Y-%m-%d").date()
+            value = sent.date()
+        if (key == "DateSent" and value != bound) or (key == "DateSent<" and value > bound):
+            return False
+        if key == "DateSent>" and value < bound:
+            return False
+    return True

@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def phone(browser, live_server, client, settings):
     """A 375 px wide Chromium page, logged in as a client with a verified second factor."""
+    settings.DEBUG = True  # the dev outbox exists only in development
     settings.PORTAL_DEV_OUTBOX = True
     user = UserFactory(email="phone@example.com", first_name="Pia", phone="+4915112349999")
     login(client, user)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from portal.notifications import services
-from portal.notifications.models import Notification, NotificationPreference, OutboxMessage
+from portal.notifications import delivery, services
+from portal.notifications.models import DevDelivery, Notification, NotificationPreference, OutboxMessage
 
 LIST = reverse("notifications:list")
 PREFERENCES = reverse("notifications:preferences")
@@ -53,7 +53,7 @@ class TestNotificationList:
         welcome(cast.broker1, count)
         client = login_as(cast.broker1)
 
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(7):
             response = client.get(LIST)
 
         assert response.status_code == 200
@@ -172,30 +172,99 @@ class TestPreferences:
         assert 'lang="de"' in response.text
 
 
+@pytest.fixture
+def dev_outbox_on(settings):
+    settings.DEBUG = True
+    settings.PORTAL_DEV_OUTBOX = True
+    return settings
+
+
+def messages_for_two_clients(cast):
+    """client1 by user, by e-mail and by phone; client2 by user; one nobody's."""
+    return {
+        "mail": services.email_queue(to="client1@example.com", subject="Reset your password", body="Follow the link"),
+        "code": services.sms_queue(to="+4915112345001", body="Your signing code is 123456"),
+        "notice": services.sms_queue(to="+4915100000001", body="For client1 by user", user=cast.client1),
+        "other": services.sms_queue(to="+4915112345002", body="Code of client2", user=cast.client2),
+        "nobody": services.email_queue(to="someone@example.com", subject="Someone else", body="Not yours"),
+    }
+
+
 class TestDevOutbox:
-    def test_it_does_not_exist_when_disabled(self, client, settings, db):
+    def test_it_does_not_exist_when_disabled(self, login_as, settings, cast):
+        settings.DEBUG = True
         settings.PORTAL_DEV_OUTBOX = False
 
-        assert client.get(DEV_OUTBOX).status_code == 404
+        assert login_as(cast.admin).get(DEV_OUTBOX).status_code == 404
 
-    def test_it_lists_every_message_newest_first(self, client, settings, cast):
+    def test_it_does_not_exist_with_debug_off_whatever_the_flag_says(self, client, login_as, settings, cast):
+        settings.DEBUG = False
         settings.PORTAL_DEV_OUTBOX = True
-        services.email_queue(to="client1@example.com", subject="Reset your password", body="Follow the link")
-        services.sms_queue(to="+4915112345001", body="Your signing code is 123456")
 
-        response = client.get(DEV_OUTBOX)
+        assert client.get(DEV_OUTBOX).status_code == 404
+        assert login_as(cast.admin).get(DEV_OUTBOX).status_code == 404
+        assert "Dev outbox" not in login_as(cast.client1).get(LIST).text
+
+    def test_it_sends_a_visitor_to_the_login_first(self, client, dev_outbox_on, cast):
+        messages_for_two_clients(cast)
+
+        response = client.get(DEV_OUTBOX, {"channel": "sms"})
+
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('account_login')}?next=/notifications/dev-outbox/%3Fchannel%3Dsms"
+
+    def test_a_user_sees_only_messages_addressed_to_them(self, login_as, dev_outbox_on, cast):
+        sent = messages_for_two_clients(cast)
+
+        response = login_as(cast.client1).get(DEV_OUTBOX)
 
         assert response.status_code == 200
-        assert [m.channel for m in response.context["page"]] == ["sms", "email"]
+        assert {m.pk for m in response.context["page"]} == {sent["mail"].pk, sent["code"].pk, sent["notice"].pk}
         assert "Your signing code is 123456" in response.text
-        assert "Reset your password" in response.text
-        assert "+4915112345001" in response.text
-        assert response.text.count('data-testid="outbox-message"') == 2
+        assert "Code of client2" not in response.text and "Not yours" not in response.text
+        assert "Dev outbox" in response.text  # the menu link
 
-    def test_it_filters_by_channel_and_shows_an_error_for_a_bad_filter(self, client, settings, db):
-        settings.PORTAL_DEV_OUTBOX = True
+    def test_a_user_without_e_mail_or_phone_matches_nothing_by_recipient(self, login_as, dev_outbox_on, cast):
+        messages_for_two_clients(cast)
+        cast.outsider.email, cast.outsider.phone = "", ""
+        cast.outsider.save()
+        services.sms_queue(to="+4915100000009", body="Empty recipient test", user=None)
+
+        response = login_as(cast.outsider).get(DEV_OUTBOX)
+
+        assert response.status_code == 200
+        assert response.context["page"].paginator.count == 0
+
+    def test_staff_see_every_message_newest_first(self, login_as, dev_outbox_on, cast):
+        sent = messages_for_two_clients(cast)
+
+        response = login_as(cast.backoffice).get(DEV_OUTBOX)
+
+        assert [m.pk for m in response.context["page"]] == [m.pk for m in reversed(sent.values())]
+        assert "Not yours" in response.text and "Code of client2" in response.text
+        assert response.text.count('data-testid="outbox-message"') == 5
+
+    def test_a_code_shows_once_delivered_and_is_masked_when_its_owner_destroys_it(
+        self, login_as, dev_outbox_on, cast, django_capture_on_commit_callbacks
+    ):
+        dev_outbox_on.PORTAL_SMS_TRANSPORT = "dev"
+        with django_capture_on_commit_callbacks(execute=False):
+            waiting = services.sms_queue(to="+4915112345001", body="Your code: ⟦secret⟧", secret="482913")
+        client = login_as(cast.client1)
+
+        assert "Your code: ••••••" in client.get(DEV_OUTBOX).text  # not delivered yet: the provider has nothing
+
+        delivery.outbox_message_deliver(message_id=waiting.pk)
+        assert "Your code: 482913" in client.get(DEV_OUTBOX).text
+
+        services.outbox_secret_destroy(message_ids=[waiting.pk])
+        page = client.get(DEV_OUTBOX).text
+        assert "Your code: ••••••" in page and "482913" not in page
+
+    def test_it_filters_by_channel_and_shows_an_error_for_a_bad_filter(self, login_as, dev_outbox_on, cast):
         services.email_queue(to="a@example.com", subject="Mail", body="Mail body")
         services.sms_queue(to="+4915112345001", body="Code 1")
+        client = login_as(cast.backoffice)
 
         sms_only = client.get(DEV_OUTBOX, {"channel": "sms"})
         bad = client.get(DEV_OUTBOX, {"channel": "pigeon"})
@@ -205,13 +274,18 @@ class TestDevOutbox:
         assert bad.context["form"].errors["channel"]
         assert bad.context["page"].paginator.count == 2
 
-    def test_it_needs_a_bounded_number_of_queries(self, client, settings, db, django_assert_max_num_queries):
-        settings.PORTAL_DEV_OUTBOX = True
-        OutboxMessage.objects.bulk_create(
-            OutboxMessage(channel="sms", recipient="+4915112345001", body=f"Code {i}") for i in range(40)
+    @pytest.mark.parametrize("rows", [5, 40])
+    def test_it_needs_a_bounded_number_of_queries(
+        self, login_as, dev_outbox_on, cast, rows, django_assert_max_num_queries
+    ):
+        messages = OutboxMessage.objects.bulk_create(
+            OutboxMessage(channel="sms", recipient="+4915112345001", body=f"Code {i}") for i in range(rows)
         )
+        DevDelivery.objects.bulk_create(DevDelivery(message=m, body=f"Delivered {m.pk}") for m in messages[::2])
+        client = login_as(cast.client1)
 
-        with django_assert_max_num_queries(3):
+        with django_assert_max_num_queries(7):
             response = client.get(DEV_OUTBOX)
 
         assert response.status_code == 200
+        assert response.text.count("Delivered ") == min(rows, 20) // 2 + min(rows, 20) % 2

@@ -16,6 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from clients.models import Client
 from intermediaries.models import Portfolio
 from portal.notifications.models import OutboxMessage
+from portal.notifications.selectors import dev_message_text
 from signing import services
 from signing.models import SignatureRequest
 from tests.fakes.fixtures import *  # noqa: F403 (loopback Twilio, SMTP, private Redis and the real worker)
@@ -138,8 +139,13 @@ def opened(request, user) -> SignatureRequest:
     return services.signature_request_mark_viewed(actor=user, request=SignatureRequest.objects.get(pk=request.pk))
 
 
+def sms_text(message: OutboxMessage) -> str:
+    """The SMS as the client gets it: the outbox row keeps the code sealed apart from the text."""
+    return dev_message_text(message=message)
+
+
 def code_from(message: OutboxMessage | str) -> str:
-    body = message if isinstance(message, str) else OutboxMessage.objects.get(pk=message.pk).body
+    body = message if isinstance(message, str) else sms_text(message)
     return re.search(r"(?<!\d)\d{6}(?!\d)", body).group(0)
 
 

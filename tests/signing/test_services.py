@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,7 +21,19 @@ from signing.models import (
     SigningGuard,
 )
 
-from .conftest import IBAN, a_minute_passes, code_from, document, opened, request_code, sign, transfer, upload, wrong
+from .conftest import (
+    IBAN,
+    a_minute_passes,
+    code_from,
+    document,
+    opened,
+    request_code,
+    sign,
+    sms_text,
+    transfer,
+    upload,
+    wrong,
+)
 
 pytestmark = pytest.mark.django_db
 Status = SignatureRequest.Status
@@ -267,9 +280,10 @@ class TestSigning:
         assert Notification.objects.filter(user=cast.broker1, event="signing.request_signed").exists()
         assert Notification.objects.filter(user=cast.backoffice, event="signing.backoffice_received").exists()
         assert Notification.objects.filter(user=cast.admin, event="signing.backoffice_received").exists()
-        # The code is gone from the outbox copy of the SMS once it was used.
+        # The code is gone from the outbox (and from the dev transport's copy) once it was used.
         sms.refresh_from_db()
-        assert code not in sms.body and "••••••" in sms.body
+        assert sms.secret == "" and code not in sms.body
+        assert code not in sms_text(sms) and "••••••" in sms_text(sms)
         assert evidence.sms_message_id == sms.provider_message_id == f"dev-{sms.pk}"
         with pytest.raises(ValidationError) as error:
             sign(request, cast.client1, code)
@@ -291,8 +305,8 @@ class TestSigning:
 
         first, second = OutboxMessage.objects.filter(event="signing.code").order_by("id")
         assert first.recipient == "+4915112345001"
-        assert "12,500.50 EUR" in first.body and "Max Mustermann" in first.body
-        assert "“Updated investor profile”" in second.body
+        assert "12,500.50 EUR" in sms_text(first) and "Max Mustermann" in sms_text(first)
+        assert "“Updated investor profile”" in sms_text(second)
 
     def test_the_sms_speaks_the_clients_language(self, cast, book):
         cast.client1.language = "de"
@@ -301,7 +315,7 @@ class TestSigning:
 
         code = request_code(request, cast.client1)
 
-        body = OutboxMessage.objects.get(event="signing.code").body
+        body = sms_text(OutboxMessage.objects.get(event="signing.code"))
         assert body.startswith(f"Partnerzone: Code {code} unterschreibt Ihre Überweisung von 12.500,50 EUR")
         assert "Max Mustermann" in body
 
@@ -537,30 +551,108 @@ class TestExpiry:
         assert SignatureRequest.objects.get(pk=request.pk).status == Status.EXPIRED
 
 
-class TestRedaction:
-    def test_codes_of_ended_challenges_are_blanked_in_the_outbox_but_not_before(self, cast, book):
+def row_columns(message) -> dict:
+    """The outbox row as the database holds it, every column, read without the model."""
+    table = OutboxMessage._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [message.pk])  # noqa: S608 (our own table name)
+        names = [column[0] for column in cursor.description]
+        return dict(zip(names, cursor.fetchone(), strict=True))
+
+
+def in_the_row(code: str, message) -> bool:
+    return any(code in str(value) for value in row_columns(message).values())
+
+
+def code_message(request) -> OutboxMessage:
+    return OutboxMessage.objects.filter(event="signing.code", user=request.recipient).order_by("-id").first()
+
+
+def _signed(cast, request, code):
+    sign(request, cast.client1, code)
+
+
+def _cancelled(cast, request, code):
+    services.signature_request_cancel(actor=cast.broker1, request_id=request.pk)
+
+
+def _declined(cast, request, code):
+    services.signature_request_decline(actor=cast.client1, request_id=request.pk, reason="Not now.")
+
+
+def _request_expired(cast, request, code):
+    SignatureRequest.objects.filter(pk=request.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert services.signature_requests_expire() == 1
+
+
+def _content_changed(cast, request, code):
+    services.signature_request_update(actor=cast.broker1, request_id=request.pk, amount="99.00")
+
+
+def _code_expired(cast, request, code):
+    SigningChallenge.objects.update(code_issued_at=timezone.now() - timedelta(minutes=5, seconds=1))
+    with pytest.raises(ValidationError, match="expired"):
+        sign(request, cast.client1, code)
+
+
+def _five_wrong_codes(cast, request, code):
+    for _ in range(5):
+        with pytest.raises(ValidationError):
+            sign(request, cast.client1, wrong(code))
+    assert SigningChallenge.objects.get(request=request).status == SigningChallenge.Status.DEAD
+
+
+def _walked_away(cast, request, code):
+    SigningChallenge.objects.update(code_issued_at=timezone.now() - timedelta(hours=1))
+    assert services.signing_challenges_expire_stale() == 1
+
+
+class TestCodeSecret:
+    """The code is in no column of the outbox row; its sealed copy goes at hand-over or when its round ends."""
+
+    def test_the_row_never_holds_the_code_before_or_after_sending_and_the_code_still_signs(self, cast, book):
         request = transfer(cast.broker1, book.anna)
         code = request_code(request, cast.client1)
-        OutboxMessage.objects.filter(event="signing.code").update(status="sent")
+        message = code_message(request)
 
-        assert services.code_sms_redact() == 0
-        assert code in OutboxMessage.objects.get(event="signing.code").body
+        assert not in_the_row(code, message)
+        assert row_columns(message)["secret"] != ""
+        assert outbox_message_deliver(message_id=message.pk) == "sent"
+        assert not in_the_row(code, message)
+        assert row_columns(message)["secret"] == ""
+        assert code_from(message) == code  # the dev transport's copy, as the client read it
 
-        services.signature_request_cancel(actor=cast.broker1, request_id=request.pk)
-        assert services.code_sms_redact() == 1
-        assert code not in OutboxMessage.objects.get(event="signing.code").body
+        sign(request, cast.client1, code)
+        assert SignatureRequest.objects.get(pk=request.pk).status == Status.SIGNED
 
-    def test_a_pending_code_sms_is_not_touched_so_the_worker_never_races_the_redaction(self, cast, book):
+    @pytest.mark.parametrize(
+        "end_the_round",
+        [
+            pytest.param(_signed, id="signed"),
+            pytest.param(_cancelled, id="request-cancelled"),
+            pytest.param(_declined, id="request-declined"),
+            pytest.param(_request_expired, id="request-expired"),
+            pytest.param(_content_changed, id="new-content"),
+            pytest.param(_code_expired, id="code-expired"),
+            pytest.param(_five_wrong_codes, id="dead"),
+            pytest.param(_walked_away, id="stale-round-swept"),
+        ],
+    )
+    def test_ending_the_round_empties_the_secret_of_an_sms_never_sent(self, cast, book, end_the_round):
         request = transfer(cast.broker1, book.anna)
-        code = request_code(request, cast.client1)
-        services.signature_request_cancel(actor=cast.broker1, request_id=request.pk)
+        code = request_code(request, cast.client1)  # read from the sealed copy: no worker, no beat ran
+        message = code_message(request)
 
-        assert services.code_sms_redact() == 0
-        assert code_from(OutboxMessage.objects.get(event="signing.code")) == code
-        assert SigningChallenge.objects.get().redacted_at is None
+        end_the_round(cast, request, code)
+
+        message.refresh_from_db()
+        assert (message.secret, message.status) == ("", "failed")
+        assert message.secret_wiped_at is not None and "no longer valid" in message.last_error
+        assert outbox_message_deliver(message_id=message.pk) is None  # never sent, whatever the sweep does
+        assert SigningChallenge.objects.get(request=request).redacted_at is not None
 
 
-def test_the_periodic_sweep_expires_redacts_and_renders_what_is_missing(cast, book):
+def test_the_periodic_sweep_expires_ends_stale_rounds_and_renders_what_is_missing(cast, book):
     from signing.tasks import signing_sweep
 
     overdue = transfer(cast.broker1, book.anna)
@@ -574,9 +666,73 @@ def test_the_periodic_sweep_expires_redacts_and_renders_what_is_missing(cast, bo
 
     result = signing_sweep()
 
-    assert result == {"expired": 1, "redacted": 2, "rendered": 1}
+    assert result == {"expired": 1, "codes_expired": 1, "rendered": 1}
     assert SignatureRequest.objects.get(pk=overdue.pk).status == Status.EXPIRED
     assert SigningChallenge.objects.get(request=walked_away).status == SigningChallenge.Status.EXPIRED
-    assert all(stale_code not in m.body for m in OutboxMessage.objects.filter(event="signing.code"))
+    assert not OutboxMessage.objects.filter(event="signing.code").exclude(secret="").exists()
+    assert all(stale_code not in sms_text(m) for m in OutboxMessage.objects.filter(event="signing.code"))
     assert SignatureEvidence.objects.get(request=signed).pdf
-    assert signing_sweep() == {"expired": 0, "redacted": 0, "rendered": 0}
+    assert signing_sweep() == {"expired": 0, "codes_expired": 0, "rendered": 0}
+
+
+class TestCodeSecretEnds:
+    def test_a_resend_makes_a_new_code_and_the_old_ones_secret_is_gone(self, cast, book):
+        request = transfer(cast.broker1, book.anna)
+        first_code = request_code(request, cast.client1)
+        first = code_message(request)
+        a_minute_passes()
+
+        second_code = request_code(request, cast.client1)
+        second = code_message(request)
+
+        first.refresh_from_db()
+        assert second.pk != first.pk and second.secret
+        assert (first.secret, first.status) == ("", "failed") and first.secret_wiped_at is not None
+        assert code_from(second) == second_code
+        if first_code != second_code:
+            with pytest.raises(ValidationError):
+                sign(request, cast.client1, first_code)
+        sign(request, cast.client1, second_code)
+        second.refresh_from_db()
+        assert second.secret == ""
+
+    def test_a_lock_ends_every_round_of_the_client_and_their_secrets(self, cast, book):
+        first = transfer(cast.broker1, book.anna)
+        second = transfer(cast.broker1, book.anna, amount="99.00")
+        waiting = transfer(cast.broker1, book.anna, amount="5.00")
+        request_code(waiting, cast.client1)
+        for request in (first, second):
+            a_minute_passes()
+            code = request_code(request, cast.client1)
+            for _ in range(5):
+                with pytest.raises(ValidationError) as error:
+                    sign(request, cast.client1, wrong(code))
+
+        assert error.value.code == "locked"
+        assert not SigningChallenge.objects.filter(user=cast.client1, status="active").exists()
+        assert SigningChallenge.objects.get(request=waiting).status == SigningChallenge.Status.VOID
+        assert not OutboxMessage.objects.filter(event="signing.code").exclude(secret="").exists()
+        locked = AuditEvent.objects.get(action="signing.client_locked")
+        assert locked.changes["codes_voided"] == [SigningChallenge.objects.get(request=waiting).pk]
+
+    def test_a_code_sms_delivered_late_after_its_round_ended_is_not_sent(self, cast, book, twilio_settings):
+        request = transfer(cast.broker1, book.anna)
+        request_code(request, cast.client1)
+        message = code_message(request)
+        services.signature_request_cancel(actor=cast.broker1, request_id=request.pk)
+
+        OutboxMessage.objects.filter(pk=message.pk).update(status="pending")  # as if a requeue raced it
+        assert outbox_message_deliver(message_id=message.pk) == "failed"
+
+        assert twilio_settings.requests == []
+        assert "secret part was destroyed" in OutboxMessage.objects.get(pk=message.pk).last_error
+
+    def test_a_code_sms_is_not_sent_after_its_round_could_still_use_it(self, cast, book, twilio_settings):
+        request = transfer(cast.broker1, book.anna)
+        request_code(request, cast.client1)
+        message = code_message(request)
+        assert message.send_before is not None
+        OutboxMessage.objects.filter(pk=message.pk).update(send_before=timezone.now() - timedelta(seconds=1))
+
+        assert outbox_message_deliver(message_id=message.pk) == "failed"
+        assert twilio_settings.requests == []

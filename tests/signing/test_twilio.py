@@ -15,6 +15,7 @@ from django.utils import timezone
 from portal.accounts.services import role_groups_ensure
 from portal.notifications.delivery import outbox_message_deliver, outbox_sweep
 from portal.notifications.models import OutboxMessage
+from portal.notifications.reconcile import outbox_reconcile
 from signing import services
 from signing.models import SignatureEvidence, SignatureRequest, SigningCodeSend
 from tests.fakes.fixtures import wait_until
@@ -142,6 +143,44 @@ def test_after_an_unknown_outcome_only_the_client_asks_for_another_code(twilio_s
     sign(sent, cast.client1, new_code)
 
 
+def test_a_code_sms_twilio_took_before_the_connection_dropped_is_settled_and_its_sid_is_evidence(
+    twilio_settings, cast, sent, login_as
+):
+    client = login_as(cast.client1)
+    twilio_settings.drop_next(accept=True)
+    ask_for_code(client, sent)
+    message = code_sms()
+    assert outbox_message_deliver(message_id=message.pk) == Status.UNKNOWN
+    assert "could not confirm" in status_panel(client, sent)
+
+    assert outbox_reconcile().sent == 1
+
+    [sms] = twilio_settings.messages
+    assert 'data-delivery="sent"' in status_panel(client, sent)
+    evidence = sign(sent, cast.client1, code_from(sms["body"]))
+    assert evidence.sms_message_id == sms["sid"]
+
+
+def test_a_code_sms_twilio_never_got_is_not_resent_once_its_round_ended(
+    twilio_settings, cast, sent, login_as, settings
+):
+    settings.PORTAL_OUTBOX_RECONCILE_GRACE_SECONDS = 0
+    client = login_as(cast.client1)
+    twilio_settings.drop_next(accept=False)
+    ask_for_code(client, sent)
+    message = code_sms()
+    assert outbox_message_deliver(message_id=message.pk) == Status.UNKNOWN
+    services.signature_request_cancel(actor=cast.broker1, request_id=sent.pk)
+
+    assert outbox_reconcile().failed == 1
+    outbox_sweep()
+
+    message.refresh_from_db()
+    assert message.status == Status.FAILED and "never handed over" in message.last_error
+    assert twilio_settings.messages == []
+    assert sum(1 for r in twilio_settings.requests if r["method"] == "POST") == 1
+
+
 @pytest.fixture
 def worker_media(settings, monkeypatch):
     """The worker subprocess inherits the environment: it must store and read files where the test does."""
@@ -164,8 +203,9 @@ def test_a_real_worker_delivers_the_code_and_renders_the_signed_pdf(worker_media
     evidence.refresh_from_db()
     assert evidence.sms_message_id == sms["sid"]
     assert evidence.pdf.read().startswith(b"%PDF-")
-    # The worker also blanked the used code in the outbox copy of the SMS.
-    wait_until(lambda: code_from(sms["body"]) not in code_sms().body, message="code redacted")
+    # The code left the outbox row when Twilio took it; signing left nothing to redact.
+    message = code_sms()
+    assert (message.status, message.secret) == ("sent", "") and code_from(sms["body"]) not in message.body
     wait_until(
         lambda: re.search(r"Task signing\.tasks\.signed_request_finalise\[[^]]+\] succeeded", real_worker.log()),
         message="the finalise task reported done",
