@@ -13,10 +13,14 @@ class CommissionsConfig(AppConfig):
         from portal.api.scopes import register_scope_group
         from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register
+        from portal.core.providers import provide
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
         from .demo import demo_step
         from .roles import backoffice_permissions_grant
+        from .selectors import accruals_for_disclosure
+
+        provide("commissions.disclosure", accruals_for_disclosure)
 
         register(
             NavItem(

@@ -94,8 +94,8 @@ def statement_breakdown(*, statement) -> dict:
 def accruals_for_disclosure(*, start, end, beneficiary_id=None, client_id=None) -> list[dict]:
     """Commissions in a period for a regulatory report: per month, kind and product (and client).
 
-    Unscoped: the reports app decides who may ask before calling (it reaches this through the
-    composition root's REPORTS_COMMISSION_SOURCE setting, as sibling apps do not import each other).
+    Unscoped: the reports app decides who may ask before calling (it reaches this as the provider
+    "commissions.disclosure" registered in apps.py, as sibling apps do not import each other).
     """
     rows = Accrual.objects.filter(date__gte=start, date__lte=end)
     if beneficiary_id is not None:

@@ -20,9 +20,12 @@ class IntermediariesConfig(AppConfig):
         register_role_home(Role.FIRM_MANAGER, "intermediaries:dashboard")
 
         from portal.core.demo import DemoStep, register_step
+        from signing.addressbook import register_address_book
 
         from . import signals
+        from .addressbook import ClientBook
         from .demo import demo_step
 
         signals.connect()
+        register_address_book(ClientBook())
         register_step(DemoStep(name="broker workspace: core feed and valuations", run=demo_step, order=20))

@@ -250,17 +250,6 @@ SIGNING_CODE_KEY = env.str("SIGNING_CODE_KEY", default="")
 SIGNING_REQUEST_VALID_DAYS = env.int("SIGNING_REQUEST_VALID_DAYS", default=14)
 SIGNING_MAX_ATTACHMENT_BYTES = env.int("SIGNING_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
-# signing imports no other app: the composition root names the selectors that say whom a broker
-# may address (the client policy) and which portfolios that person holds (signing/addressbook.py).
-SIGNING_ADDRESS_BOOK = {
-    "people": "clients.selectors.client_list",
-    "accounts": "intermediaries.selectors.portfolios_of",
-}
-
-# Reports (reports/, docs/reports.md) read commissions through this function: the two apps are
-# siblings and do not import each other, so the composition root names it.
-REPORTS_COMMISSION_SOURCE = "commissions.selectors.accruals_for_disclosure"
-
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("ru", _("Russian"))]

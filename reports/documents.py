@@ -10,13 +10,11 @@ import json
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
-from django.utils.module_loading import import_string
-
 from intermediaries import performance
 from intermediaries.models import AssetClass, TransactionType
 from intermediaries.selectors import performance_of, positions_of, transactions_of
 from intermediaries.valuation import fx_series
+from portal.core.providers import provider
 
 from .models import Report
 
@@ -35,9 +33,13 @@ def _performance(client, start, end) -> dict:
         return {"start": None, "end": None, "twr": None, "mwr": None, "series": []}
 
 
+# What `commissions` offers (registered in its AppConfig.ready(); sibling apps do not import each other):
+# accruals_for_disclosure(*, start, end, beneficiary_id=None, client_id=None) -> list of rows.
+COMMISSIONS_FOR_DISCLOSURE = "commissions.disclosure"
+
+
 def inducements_source():
-    """The commissions reader, named by the composition root (sibling apps do not import each other)."""
-    return import_string(settings.REPORTS_COMMISSION_SOURCE)
+    return provider(COMMISSIONS_FOR_DISCLOSURE)
 
 
 def document_build(report: Report) -> dict:

@@ -9,8 +9,8 @@ Layers: `signing` sits beside `clients` and imports neither it nor any app above
 addresses a portal user, never a model of another app:
 
 - whom an actor may address, and which portfolios (accounts) that person holds, comes from
-  address books (`signing.addressbook`): the composition root names the client policy's
-  selectors in `settings.SIGNING_ADDRESS_BOOK`, and other apps may register their own book;
+  address books (`signing.addressbook`) that the apps above register (the broker workspace
+  registers the client book, `intermediaries/addressbook.py`);
 - the request stores the chosen portfolio only as a reference and a label (number and name),
   as the book supplied them, so the content is self-contained and hashable;
 - apps above learn the outcome from the signals in `signing.events` (`request_signed`, …),
