@@ -330,7 +330,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
-# Requests per API key, counted in the cache (portal.api.throttling); DRF's rate syntax.
+# Requests per API key, counted atomically in Redis or the database (portal.api.throttling); DRF's rate syntax.
 PORTAL_API_KEY_RATE = env.str("PORTAL_API_KEY_RATE", default="120/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnerzone API",
