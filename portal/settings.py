@@ -77,6 +77,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Innermost, so it stores the answer of an idempotent API POST as the view left it (portal/api/idempotency.py).
+    "portal.api.idempotency.IdempotencyMiddleware",
 ]
 
 # Only benchmarks set another URL conf (benchmarks.floor_urls adds the floor view).
@@ -174,6 +176,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "signing.tasks.signing_sweep",
         "schedule": 300.0,
         "options": {"expires": 290},
+    },
+    # Expired Idempotency-Key records and the database rate counters of ended windows.
+    "api-sweep": {
+        "task": "portal.api.tasks.api_sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
     },
 }
 
@@ -317,7 +325,12 @@ REST_FRAMEWORK = {
         "portal.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.ApiKeyRateThrottle"],
+    # The rate limit, then the Idempotency-Key gate: throttles run on every view after authentication
+    # and permissions, which is where the gate needs to be (portal/api/idempotency.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "portal.api.throttling.ApiKeyRateThrottle",
+        "portal.api.idempotency.IdempotencyGate",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.PortalPagination",
     "PAGE_SIZE": 50,
@@ -329,8 +342,14 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
-# Requests per API key, counted in the cache (portal.api.throttling); DRF's rate syntax.
+# Requests per API key, counted atomically in Redis or the database (portal.api.throttling); DRF's rate syntax.
 PORTAL_API_KEY_RATE = env.str("PORTAL_API_KEY_RATE", default="120/minute")
+# Idempotency-Key on API POSTs (portal.api.idempotency): records are kept a day; a repeat waits this
+# long for the first run's answer; a run still unanswered after STALE seconds (far beyond gunicorn's
+# timeout) is taken for dead.
+PORTAL_IDEMPOTENCY_TTL = 24 * 3600
+PORTAL_IDEMPOTENCY_WAIT_SECONDS = env.float("PORTAL_IDEMPOTENCY_WAIT_SECONDS", default=3.0)
+PORTAL_IDEMPOTENCY_STALE_SECONDS = 300
 SPECTACULAR_SETTINGS = {
     "TITLE": "Partnerzone API",
     "DESCRIPTION": "REST API for intermediaries, partners and merchants.",
@@ -346,6 +365,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "portal.api.schema.error_responses",
+        "portal.api.idempotency_schema.idempotency_documented",
     ],
     "ENUM_NAME_OVERRIDES": {
         "ClientStatusEnum": "clients.models.Client.Status",

@@ -55,9 +55,12 @@ def report_request(
         # The requester's row serialises their requests, so the pending limit and the reuse hold.
         get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
         pending = Report.objects.filter(requested_by=actor, status__in=[Report.Status.QUEUED, Report.Status.RUNNING])
-        same = pending.filter(
-            kind=kind, client=client, broker=broker, period_start=period_start, period_end=period_end
-        ).first()
+        # With what the API's answer shows, so that nothing is read after the commit.
+        same = (
+            pending.filter(kind=kind, client=client, broker=broker, period_start=period_start, period_end=period_end)
+            .select_related("client", "broker")
+            .first()
+        )
         if same is not None:
             return same
         if pending.count() >= MAX_PENDING:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -125,6 +126,8 @@ def signature_request_create(
         )
         for upload, file_kind in checked:
             _attachment_store(request, upload, file_kind)
+        # Loaded once here: the content hash, the audit event and the API's answer all use it.
+        _answer_load(request)
         request.content_hash = request_content_hash(request)
         request.save(update_fields=["content_hash"])
         audit_record(
@@ -264,6 +267,7 @@ def signature_request_send(*, actor, request_id) -> SignatureRequest:
         )
         _notify_client(request, "signing.request_received", key=f"signing:{request.pk}:received")
         events.send_on_commit(events.request_sent, request)
+        _answer_load(request)
     return request
 
 
@@ -290,6 +294,7 @@ def signature_request_cancel(*, actor, request_id, reason: str = "") -> Signatur
         if old != Status.DRAFT:
             _notify_client(request, "signing.request_cancelled", key=f"signing:{request.pk}:cancelled")
         events.send_on_commit(events.request_cancelled, request)
+        _answer_load(request)
     return request
 
 
@@ -674,6 +679,16 @@ def _content_changed(request, *, actor, action: str, changes: dict) -> None:
     audit_record(action=action, actor=actor, obj=request, changes=audit_changes)
     if request.status != Status.DRAFT:
         _notify_client(request, "signing.request_changed", key=f"signing:{request.pk}:changed:{request.version}")
+
+
+def _answer_load(request) -> None:
+    """Load, inside the transaction, what an answer about the request shows (sender, attachments, evidence).
+
+    The API answers from the object a service returns. A query for it after the commit could fail on
+    a lost connection and turn a request that was made into a 500, which invites the client to send
+    it again.
+    """
+    prefetch_related_objects([request], "sender", "attachments", "evidence")
 
 
 def _sender_side_for_update(actor, request_id) -> SignatureRequest:

@@ -6,7 +6,7 @@ from portal.accounts.two_factor import session_verified
 from portal.core.admin import ReadOnlyAdmin
 
 from . import services
-from .models import ApiKey
+from .models import ApiKey, IdempotencyRecord
 from .permissions import can_revoke_any_api_key
 
 
@@ -34,3 +34,32 @@ class ApiKeyAdmin(ReadOnlyAdmin):
             services.api_key_revoke(actor=request.user, second_factor_verified=True, key_id=key.pk)
             count += 1
         self.message_user(request, ngettext("%d key revoked.", "%d keys revoked.", count) % count, messages.SUCCESS)
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    """Which API POSTs were sent with an Idempotency-Key, and how they were answered.
+
+    The stored answer (body and headers) is not shown: it may hold a client's personal data, and
+    back office needs only who, what, when and the outcome to answer a partner's question.
+    """
+
+    list_display = ["created_at", "user", "api_key", "method", "path", "state", "status_code", "completed_at"]
+    list_filter = ["state", "status_code", "created_at"]
+    list_select_related = ["user", "api_key"]
+    search_fields = ["key", "path", "user__email", "api_key__prefix"]
+    fields = [
+        "user",
+        "api_key",
+        "key",
+        "method",
+        "path",
+        "state",
+        "status_code",
+        "content_type",
+        "fingerprint",
+        "created_at",
+        "completed_at",
+        "expires_at",
+    ]
+    readonly_fields = fields

@@ -1,10 +1,10 @@
-"""Back office reads every API key in admin (and may revoke one): its role group carries the permission."""
+"""Back office reads every API key and idempotency record in admin (and may revoke a key): its role group carries the permissions."""
 
 from django.contrib.auth.models import Group, Permission
 
 from portal.accounts.roles import Role
 
-BACKOFFICE_PERMISSIONS = ["view_apikey"]
+BACKOFFICE_PERMISSIONS = ["view_apikey", "view_idempotencyrecord"]
 
 
 def backoffice_permissions_grant(**kwargs) -> None:

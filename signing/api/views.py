@@ -7,6 +7,7 @@ changes nothing. The client's actions (code, sign, decline) stay in the browser.
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -91,14 +92,21 @@ class SignatureRequestListView(generics.ListCreateAPIView):
         send = values.pop("send")
         values["portfolio_reference"] = values.pop("portfolio")
         try:
+            # Written and sent in one transaction: a request that cannot be sent is not kept as a draft.
             with transaction.atomic():
                 created = services.signature_request_create(actor=request.user, **values)
                 if send:
-                    services.signature_request_send(actor=request.user, request_id=created.pk)
+                    created = services.signature_request_send(actor=request.user, request_id=created.pk)
         except DjangoValidationError as exc:
             raise _api_error(exc) from None
-        created = selectors.access_signature_request(actor=request.user, request_id=created.pk)
-        return Response(serializers.SignatureRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+        # The answer is what the services returned, loaded inside their transaction. No query after
+        # the commit: a lost connection there would turn a request that was made into a 500, which
+        # invites the client to send it again.
+        return Response(
+            serializers.SignatureRequestSerializer(created).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": reverse("signing-api:request-detail", args=[created.pk])},
+        )
 
 
 class SignatureRequestDetailView(generics.RetrieveAPIView):
@@ -125,10 +133,10 @@ class SignatureRequestCancelView(APIView):
         data = serializers.CancelSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            services.signature_request_cancel(
+            cancelled = services.signature_request_cancel(
                 actor=request.user, request_id=signature_request.pk, reason=data.validated_data["reason"]
             )
         except DjangoValidationError as exc:
             raise _api_error(exc) from None
-        signature_request = selectors.access_signature_request(actor=request.user, request_id=request_id)
-        return Response(serializers.SignatureRequestSerializer(signature_request).data)
+        # Answered from the service's result, as above: nothing is read after the commit.
+        return Response(serializers.SignatureRequestSerializer(cancelled).data)
