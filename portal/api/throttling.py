@@ -10,14 +10,16 @@ parallel calls all read the same list and 1,000 of them got through 329 at a lim
 
 Where the count lives:
 
-- In Redis when the default cache is Django's Redis cache: INCR, and EXPIRE on the first hit, in one
-  Lua script (one round trip, atomic). Not `cache.add` then `cache.incr`: Django's `incr` is EXISTS
-  then INCR, and a key that expired between the two would come back as a counter without a TTL.
+- In Redis when the deployment has one (the `redis` cache alias, portal/core/cache.py): INCR, and
+  EXPIRE on the first hit, in one Lua script (one round trip, atomic). Not `cache.add` then
+  `cache.incr`: `incr` is EXISTS then INCR, and a key that expired between the two would come back
+  as a counter without a TTL.
 - In the database otherwise: one row per key and window, `INSERT … ON CONFLICT DO UPDATE SET hits =
   hits + 1 RETURNING hits`; the upsert's row lock serialises parallel calls. The embedded SQLite demo
   counts here, as its local-memory cache lives in one process and a per-process count is no limit.
 - While Redis is down or hung the database counter takes over. A call waits at most the cache's
-  socket timeout once; then this process leaves Redis alone for REDIS_RETRY_SECONDS. Letting calls
+  socket timeout once; then this process leaves Redis alone while the Redis circuit it shares with
+  the cache is open (PORTAL_REDIS_RETRY_SECONDS). Letting calls
   through uncounted would lift the limit exactly when something is already wrong, and refusing them
   all would stop every integration because of a cache. Calls counted in Redis are not seen by the
   database counter, so in the window where counting moves a key can get up to twice its rate.
@@ -35,18 +37,17 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.db.models import F
+from django_redis import get_redis_connection
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
-from portal.core.cache import PRIMARY_ERRORS as CACHE_ERRORS
+from portal.core.cache import PRIMARY_ERRORS, redis_circuit
 
 from .models import ApiKey, ApiKeyRateWindow
 
 logger = logging.getLogger(__name__)
 
-REDIS_RETRY_SECONDS = 10
 # Counter keys outlive their window a little, so a web server whose clock is slightly behind still
 # finds the count of the window it believes is current.
 KEY_GRACE_SECONDS = 60
@@ -67,9 +68,6 @@ _UPSERT = (
     "RETURNING hits"
 )
 
-# Monotonic time until which this process counts in the database without asking Redis.
-_redis_skip_until = 0.0
-
 
 def _clock() -> float:
     return time.time()
@@ -82,25 +80,24 @@ def rate_parse(rate: str) -> tuple[int, int]:
 
 def rate_count(*, key: ApiKey, window_start: int, window_seconds: int) -> int:
     """Count one call of `key` in the window; returns the calls in the window so far, this one included."""
-    global _redis_skip_until
-    cache = caches["default"]
-    if isinstance(cache, RedisCache) and time.monotonic() >= _redis_skip_until:
+    circuit = redis_circuit()
+    if "redis" in settings.CACHES and circuit.allows():
         try:
-            return _redis_count(cache, key=key, window_start=window_start, window_seconds=window_seconds)
-        except CACHE_ERRORS:
-            _redis_skip_until = time.monotonic() + REDIS_RETRY_SECONDS
+            return _redis_count(key=key, window_start=window_start, window_seconds=window_seconds)
+        except PRIMARY_ERRORS:
+            circuit.trip()
             logger.warning("Redis unreachable; API key calls counted in the database", exc_info=True)
     return _database_count(key=key, window_start=window_start, window_seconds=window_seconds)
 
 
-def redis_counter_key(cache, *, key: ApiKey, window_start: int, window_seconds: int) -> str:
-    return cache.make_and_validate_key(f"throttle:api_key:{key.prefix}:{window_seconds}:{window_start}")
+def redis_counter_key(*, key: ApiKey, window_start: int, window_seconds: int) -> str:
+    return caches["redis"].make_and_validate_key(f"throttle:api_key:{key.prefix}:{window_seconds}:{window_start}")
 
 
-def _redis_count(cache, *, key: ApiKey, window_start: int, window_seconds: int) -> int:
-    name = redis_counter_key(cache, key=key, window_start=window_start, window_seconds=window_seconds)
-    # Django's Redis cache has no atomic "increment, creating with a TTL"; its client does.
-    client = cache._cache.get_client(name, write=True)
+def _redis_count(*, key: ApiKey, window_start: int, window_seconds: int) -> int:
+    name = redis_counter_key(key=key, window_start=window_start, window_seconds=window_seconds)
+    # The cache API has no atomic "increment, creating with a TTL"; Redis itself does, in one script.
+    client = get_redis_connection("redis")
     return int(client.eval(_INCR_WITH_EXPIRY, 1, name, window_seconds + KEY_GRACE_SECONDS))
 
 

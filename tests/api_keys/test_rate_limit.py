@@ -4,14 +4,13 @@ import logging
 import threading
 
 import pytest
-from django.core.cache import caches
 from django.db import connection
 from django.test import Client
 
 from portal.accounts.services import role_groups_ensure
 from portal.api import throttling
 from portal.api.models import ApiKeyRateWindow
-from tests.fakes.fixtures import private_redis  # noqa: F401
+from portal.core.cache import cache_settings
 
 from .conftest import auth, key_for
 
@@ -27,18 +26,11 @@ WINDOW = 1_800_000_000
 def _fixed_clock(monkeypatch):
     """Windows follow the clock; a test that ran across a minute boundary would see two of them."""
     monkeypatch.setattr(throttling, "_clock", lambda: NOW)
-    monkeypatch.setattr(throttling, "_redis_skip_until", 0.0)
 
 
 @pytest.fixture
-def redis_cache(settings, private_redis):  # noqa: F811
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "portal.core.redis_cache.RedisCache",
-            "LOCATION": private_redis.url,
-            "OPTIONS": settings.REDIS_CACHE_OPTIONS,
-        }
-    }
+def redis_cache(settings, private_redis):
+    settings.CACHES = cache_settings(private_redis.url)
     return private_redis
 
 
@@ -78,7 +70,7 @@ def test_with_redis_the_count_lives_in_redis_and_expires_after_its_window(cast, 
 
     assert calls(secret, 4) == [200, 200, 200, 429]
 
-    name = throttling.redis_counter_key(caches["default"], key=key, window_start=WINDOW, window_seconds=60)
+    name = throttling.redis_counter_key(key=key, window_start=WINDOW, window_seconds=60)
     client = redis_cache.client()
     assert int(client.get(name)) == 4
     assert 60 < client.ttl(name) <= 60 + throttling.KEY_GRACE_SECONDS
