@@ -1,11 +1,13 @@
 from django.contrib import admin
 from guardian.admin import GuardedModelAdmin
 
+from portal.core.admin import RestrictedAdmin
+
 from .models import Client
 
 
 @admin.register(Client)
-class ClientAdmin(GuardedModelAdmin):
+class ClientAdmin(RestrictedAdmin, GuardedModelAdmin):
     list_display = ["number", "last_name", "first_name", "status", "advisor", "assets", "assets_currency"]
     list_filter = ["status"]
     search_fields = ["number", "last_name", "first_name", "email"]

@@ -7,6 +7,9 @@ class ClientsConfig(AppConfig):
     verbose_name = _("Clients")
 
     def ready(self):
-        from . import signals
+        from . import (
+            permissions,  # noqa: F401  (registers this app's policies)
+            signals,
+        )
 
         signals.connect()

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
+from portal.core.policy import RestrictedQuerySet
+
 
 class Client(models.Model):
     """An end client of the dealer, as delivered by the core system.
@@ -48,6 +50,9 @@ class Client(models.Model):
     assets_currency = models.CharField(_("currency"), max_length=3, default="EUR")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Client.objects.restrict(actor, action): the rows clients.permissions.ClientPolicy allows.
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["last_name", "first_name", "number"]

@@ -4,9 +4,9 @@ from . import permissions
 from .models import Client
 
 
-def client_list(*, actor):
-    """Every client the actor may see."""
-    return permissions.restrict(Client.objects.all(), actor)
+def client_list(*, actor, action: str = "view"):
+    """Every client the actor may see (or share, with action="share")."""
+    return Client.objects.restrict(actor, action)
 
 
 # What a list row shows (number, name, status, assets, the broker): lists load only these columns.
@@ -30,15 +30,19 @@ def client_rows(*, actor):
     return client_list(actor=actor).select_related("advisor").only(*LIST_FIELDS)
 
 
-def access_client(*, actor, client_id) -> Client:
-    """The client, if the actor may see it; otherwise it does not exist for them (404)."""
+def access_client(*, actor, client_id, action: str = "view") -> Client:
+    """The client, if the actor may reach it for `action`; otherwise it does not exist for them (404)."""
     try:
-        client = Client.objects.select_related("advisor", "advisor__organisation").get(pk=client_id)
+        return (
+            client_list(actor=actor, action=action).select_related("advisor", "advisor__organisation").get(pk=client_id)
+        )
     except (Client.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not permissions.may_see(actor, client):
-        raise Http404
-    return client
+
+
+def client_may_share(*, actor, client: Client) -> bool:
+    """Whether the actor may share this client with the firm's brokers (the firm manager)."""
+    return permissions.clients.has(actor, client, "share")
 
 
 def client_shares(*, client):

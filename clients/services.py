@@ -23,9 +23,7 @@ _PERM = f"clients.{permissions.VIEW_CLIENT}"
 def client_share(*, actor, client: Client, broker) -> None:
     """A firm manager lets another broker of the firm see a client; audited."""
     with transaction.atomic():
-        client = Client.objects.select_for_update(of=("self",)).select_related("advisor").get(pk=client.pk)
-        if not permissions.can_manage_shares(actor, client):
-            raise PermissionDenied
+        client = _lock_for_sharing(actor, client)
         if not broker.has_role(Role.INTERMEDIARY) or broker.organisation_id != actor.organisation_id:
             raise ValidationError(_("Clients can only be shared with brokers of your own firm."))
         if broker.pk == client.advisor_id:
@@ -36,11 +34,22 @@ def client_share(*, actor, client: Client, broker) -> None:
 
 def client_unshare(*, actor, client: Client, broker) -> None:
     with transaction.atomic():
-        client = Client.objects.select_for_update(of=("self",)).select_related("advisor").get(pk=client.pk)
-        if not permissions.can_manage_shares(actor, client):
-            raise PermissionDenied
+        client = _lock_for_sharing(actor, client)
         remove_perm(_PERM, broker, client)
         audit_record(action="client.unshared", actor=actor, obj=client, changes={"unshared_from": broker.email})
+
+
+def _lock_for_sharing(actor, client: Client) -> Client:
+    """The client locked, if the actor may share it (checked again on the locked row)."""
+    try:
+        return (
+            Client.objects.restrict(actor, "share")
+            .select_for_update(of=("self",))
+            .select_related("advisor")
+            .get(pk=client.pk)
+        )
+    except Client.DoesNotExist:
+        raise PermissionDenied from None
 
 
 # --- Writes from the core system and the valuations --------------------------------------------------------

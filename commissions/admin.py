@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.accounts.two_factor import session_verified
-from portal.core.admin import ReadOnlyAdmin
+from portal.core.admin import ReadOnlyAdmin, RestrictedAdmin
 
 from . import services
 from .models import Accrual, CommissionMonth, CommissionPlan, CommissionRule, Statement
@@ -99,7 +99,7 @@ class CommissionMonthAdmin(admin.ModelAdmin):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(RestrictedAdmin):
     """Approve (never the preparer: four eyes) and mark paid; both need a verified second factor."""
 
     list_display = ["period", "beneficiary", "firm", "total", "status", "prepared_by", "approved_by", "paid_at"]
@@ -149,7 +149,7 @@ class StatementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Accrual)
-class AccrualAdmin(ReadOnlyAdmin):
+class AccrualAdmin(RestrictedAdmin, ReadOnlyAdmin):
     list_display = ["date", "beneficiary", "kind", "client", "amount", "source_key"]
     list_filter = ["kind", "period"]
     list_select_related = ["beneficiary", "client"]

@@ -16,6 +16,7 @@ class CommissionsConfig(AppConfig):
         from portal.core.providers import provide
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
+        from . import permissions  # noqa: F401  (registers this app's policies)
         from .demo import demo_step
         from .roles import backoffice_permissions_grant
         from .selectors import accruals_for_disclosure

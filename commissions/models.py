@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from intermediaries.models import AssetClass, Instrument, Portfolio, Transaction, TransactionType
 from portal.accounts.models import Organisation
+from portal.core.policy import RestrictedQuerySet
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
 PRECISE = {"max_digits": 24, "decimal_places": 8}
@@ -257,6 +258,9 @@ class Statement(models.Model):
     pdf = models.FileField(_("statement PDF"), upload_to="commissions/statements/%Y/%m/", blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
 
+    # Statement.objects.restrict(actor, action): the policy in permissions.py.
+    objects = RestrictedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-period", "beneficiary_id"]
         verbose_name = _("commission statement")
@@ -320,6 +324,9 @@ class Accrual(models.Model):
     )
     source_key = models.CharField(max_length=64)
     computed_at = models.DateTimeField(auto_now=True)
+
+    # Accrual.objects.restrict(actor, action): the policy in permissions.py.
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["date", "id"]

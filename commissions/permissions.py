@@ -1,5 +1,6 @@
-"""Who sees whose commissions: one policy for pages, exports, PDFs, the API and admin actions.
+"""Who sees whose commissions: one policy for pages, exports, PDFs, the API and admin.
 
+view (statements and their entries):
 - everyone: their own statements and entries
 - a firm manager: also those of their firm's people, but only if their role carries the
   permission `commissions.view_firm_commissions` (granted to the firm-manager group in admin)
@@ -10,30 +11,48 @@
 
 from django.db.models import Q
 
-from portal.accounts.roles import Role
+from portal.accounts.roles import BROKER_ROLES, OVERSIGHT_ROLES, Role
+from portal.core.policy import ALL, Policy, register_policy
+
+from .models import Accrual, Statement
 
 VIEW_FIRM_COMMISSIONS = "commissions.view_firm_commissions"
-READER_ROLES = (Role.INTERMEDIARY, Role.FIRM_MANAGER, Role.BACKOFFICE, Role.COMPLIANCE)
+READER_ROLES = (*BROKER_ROLES, *OVERSIGHT_ROLES)
 
 
 def sees_everything(actor) -> bool:
-    return actor.has_role(Role.BACKOFFICE, Role.COMPLIANCE)
+    return actor.has_role(*OVERSIGHT_ROLES)
 
 
-def sees_firm(actor) -> bool:
-    return bool(actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id and actor.has_perm(VIEW_FIRM_COMMISSIONS))
+def firm_seen(actor) -> int | None:
+    """The firm whose people's commissions the actor sees besides their own, if any."""
+    firm = actor.managed_firm_id
+    return firm if firm and actor.has_perm(VIEW_FIRM_COMMISSIONS) else None
 
 
-def statement_scope(actor, prefix: str = "") -> Q | None:
-    """The filter for the statements (or, with prefix "statement__", entries) the actor may see; None: all."""
-    if not actor.is_authenticated or not actor.is_active:
-        return Q(pk__in=[])
-    if sees_everything(actor):
-        return None
-    scope = Q(**{f"{prefix}beneficiary_id": actor.pk})
-    if sees_firm(actor):
-        scope |= Q(**{f"{prefix}firm_id": actor.organisation_id})
-    return scope
+class StatementPolicy(Policy):
+    model = Statement
+    # The statement's own fields: a statement row, or an entry through its statement.
+    path = ""
+
+    def scope(self, actor, action):
+        if sees_everything(actor):
+            return ALL
+        scope = Q(**{f"{self.path}beneficiary_id": actor.pk})
+        if firm_seen(actor):
+            scope |= Q(**{f"{self.path}firm_id": firm_seen(actor)})
+        return scope
+
+
+class AccrualPolicy(StatementPolicy):
+    """An entry is seen by whoever sees its statement."""
+
+    model = Accrual
+    path = "statement__"
+
+
+statements = register_policy(StatementPolicy())
+accruals = register_policy(AccrualPolicy())
 
 
 def can_read_commissions(actor) -> bool:

@@ -13,9 +13,11 @@ CENT = Decimal("0.01")
 
 def statement_list(*, actor) -> QuerySet[Statement]:
     """The statements (one per person and month) the actor may see, newest month first."""
-    scope = permissions.statement_scope(actor)
-    qs = Statement.objects.select_related("beneficiary", "firm").order_by("-period", "beneficiary__last_name", "pk")
-    return qs if scope is None else qs.filter(scope)
+    return (
+        Statement.objects.restrict(actor)
+        .select_related("beneficiary", "firm")
+        .order_by("-period", "beneficiary__last_name", "pk")
+    )
 
 
 def statement_people(*, actor):
@@ -25,8 +27,10 @@ def statement_people(*, actor):
     users = get_user_model().objects.order_by("last_name", "first_name", "email")
     if permissions.sees_everything(actor):
         return users.filter(commission_statements__isnull=False).distinct()
-    if permissions.sees_firm(actor):
-        return users.filter(organisation_id=actor.organisation_id, commission_statements__isnull=False).distinct()
+    if permissions.firm_seen(actor):
+        return users.filter(
+            organisation_id=permissions.firm_seen(actor), commission_statements__isnull=False
+        ).distinct()
     return users.none()
 
 
@@ -38,9 +42,11 @@ def access_statement(*, actor, statement_id) -> Statement:
 
 
 def accrual_list(*, actor) -> QuerySet[Accrual]:
-    scope = permissions.statement_scope(actor, prefix="statement__")
-    qs = Accrual.objects.select_related("client", "portfolio", "instrument", "statement").order_by("date", "pk")
-    return qs if scope is None else qs.filter(scope)
+    return (
+        Accrual.objects.restrict(actor)
+        .select_related("client", "portfolio", "instrument", "statement")
+        .order_by("date", "pk")
+    )
 
 
 def access_accrual(*, actor, accrual_id) -> Accrual:

@@ -16,7 +16,7 @@ from portal.core.files import stored_file_response
 
 from . import selectors
 from .filters import AccrualFilter, StatementFilter
-from .permissions import READER_ROLES, sees_everything, sees_firm
+from .permissions import READER_ROLES, firm_seen, sees_everything
 
 
 class _Echo:
@@ -39,7 +39,7 @@ def statement_list_view(request):
             "filter": filterset,
             "page": page,
             "query": query,
-            "shows_people": sees_everything(request.user) or sees_firm(request.user),
+            "shows_people": sees_everything(request.user) or bool(firm_seen(request.user)),
             "people": selectors.statement_people(actor=request.user),
         },
     )

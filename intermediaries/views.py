@@ -1,6 +1,6 @@
 import csv
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -11,9 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients import services as client_services
-from clients.permissions import can_manage_shares
-from clients.selectors import access_client, client_rows, client_shares
-from portal.accounts.roles import Role
+from clients.selectors import access_client, client_may_share, client_rows, client_shares
+from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.decorators import role_required
 from portal.core.versioned_cache import cached_figures
 
@@ -21,8 +20,6 @@ from . import selectors
 from .filters import ClientFilter, TransactionFilter, browsing_key
 from .forms import ShareForm
 from .models import AssetClass, Valuation
-
-BROKER_ROLES = (Role.INTERMEDIARY, Role.FIRM_MANAGER)
 
 
 class _Echo:
@@ -166,7 +163,7 @@ def client_detail(request, client_id):
             },
         )
 
-    can_share = can_manage_shares(request.user, client)
+    can_share = client_may_share(actor=request.user, client=client)
     return render(
         request,
         "intermediaries/client_detail.html",
@@ -274,9 +271,7 @@ def transaction_export(request, client_id):
 @require_POST
 @role_required(Role.FIRM_MANAGER)
 def client_share(request, client_id):
-    client = access_client(actor=request.user, client_id=client_id)
-    if not can_manage_shares(request.user, client):
-        raise PermissionDenied
+    client = access_client(actor=request.user, client_id=client_id, action="share")
     form = ShareForm(request.POST, actor=request.user, client=client)
     if form.is_valid():
         action = (

@@ -122,6 +122,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # The cache (portal/core/cache.py): Redis, with the database standing in while Redis is down or
 # hung. Without Redis (the embedded default) the database cache alone, so that every process —
 # the server, an import run in another shell — sees the same sessions, counters and figures.
+# After a change, the cached value it ends is not cached again for this long (portal.core.cache.forget).
+PORTAL_CACHE_TOMBSTONE_SECONDS = env.int("PORTAL_CACHE_TOMBSTONE_SECONDS", default=5)
 # While Redis fails, a process uses the database instead and asks Redis again after this long.
 PORTAL_REDIS_RETRY_SECONDS = env.float("PORTAL_REDIS_RETRY_SECONDS", default=5.0)
 if REDIS_URL:

@@ -1,12 +1,12 @@
 from django.contrib import admin
 
-from portal.core.admin import ReadOnlyAdmin
+from portal.core.admin import ReadOnlyAdmin, RestrictedAdmin
 
 from .models import Report
 
 
 @admin.register(Report)
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(RestrictedAdmin, ReadOnlyAdmin):
     """Back office sees every report request and its outcome; reports are requested on the portal page."""
 
     list_display = ["created_at", "kind", "requested_by", "client", "broker", "period_start", "period_end", "status"]

@@ -15,6 +15,7 @@ class ReportsConfig(AppConfig):
         from portal.core.navigation import NavItem, register
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
+        from . import permissions  # noqa: F401  (registers this app's policies)
         from .demo import demo_step
         from .roles import backoffice_permissions_grant
 

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+from portal.core.policy import RestrictedQuerySet
 
 
 class Report(models.Model):
@@ -53,6 +54,9 @@ class Report(models.Model):
     file_sha256 = models.CharField(max_length=64, blank=True)
     inputs_hash = models.CharField(_("inputs hash"), max_length=64, blank=True)
     method = models.CharField(_("method"), max_length=32, blank=True)
+
+    # Report.objects.restrict(actor, action): the policy in permissions.py.
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,17 +1,20 @@
-"""Who may request which report, and whose reports one sees.
+"""Who may request which report, and whose reports one sees: the one policy for pages, API and admin.
 
 - A broker or firm manager requests client reports for the clients the client policy lets them see,
   and the inducements disclosure for themselves.
 - Back office and compliance request any report for any firm: any client, any broker.
-- Everyone sees the reports they requested; back office and compliance see all.
+- view (a report, its status and its PDF): everyone sees the reports they requested; back office
+  and compliance see all.
 """
 
 from django.db.models import Q
 
-from portal.accounts.roles import Role
+from portal.accounts.roles import BROKER_ROLES, OVERSIGHT_ROLES
+from portal.core.policy import ALL, Policy, register_policy
 
-REQUESTER_ROLES = (Role.INTERMEDIARY, Role.FIRM_MANAGER, Role.BACKOFFICE, Role.COMPLIANCE)
-BROKER_ROLES = (Role.INTERMEDIARY, Role.FIRM_MANAGER)
+from .models import Report
+
+REQUESTER_ROLES = (*BROKER_ROLES, *OVERSIGHT_ROLES)
 
 
 def can_request_reports(actor) -> bool:
@@ -19,15 +22,17 @@ def can_request_reports(actor) -> bool:
 
 
 def for_any_firm(actor) -> bool:
-    return actor.has_role(Role.BACKOFFICE, Role.COMPLIANCE)
+    return actor.has_role(*OVERSIGHT_ROLES)
 
 
-def report_scope(actor) -> Q | None:
-    if not actor.is_authenticated:
-        return Q(pk__in=[])
-    if for_any_firm(actor):
-        return None
-    return Q(requested_by_id=actor.pk)
+class ReportPolicy(Policy):
+    model = Report
+
+    def scope(self, actor, action):
+        return ALL if for_any_firm(actor) else Q(requested_by_id=actor.pk)
+
+
+reports = register_policy(ReportPolicy())
 
 
 def may_disclose_for(actor, broker) -> bool:

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.admin import RestrictedAdmin
+
 from . import permissions, services
 from .models import SignatureAttachment, SignatureEvidence, SignatureRequest, SigningChallenge
 
@@ -86,7 +88,10 @@ class CommentActionForm(ActionForm):
 
 
 @admin.register(SignatureRequest)
-class SignatureRequestAdmin(BackOfficeOnly, admin.ModelAdmin):
+class SignatureRequestAdmin(BackOfficeOnly, RestrictedAdmin):
+    # The back office's side of the policy: every request but drafts.
+    policy_action = "follow"
+
     list_display = ["short_reference", "title", "kind", "status", "recipient_label", "sender", "signed_at"]
     list_filter = ["status", "kind"]
     search_fields = ["title", "recipient_label", "sender__email", "recipient__email", "payee_name"]
@@ -99,9 +104,6 @@ class SignatureRequestAdmin(BackOfficeOnly, admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in SignatureRequest._meta.fields if f.name not in self.exclude]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).exclude(status=SignatureRequest.Status.DRAFT)
 
     def has_change_permission(self, request, obj=None):
         # Needed for the actions on the list; every field stays read-only.

@@ -13,6 +13,7 @@ class SigningConfig(AppConfig):
         from portal.core.navigation import NavItem, register
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
+        from . import permissions  # noqa: F401  (registers this app's policies)
         from .demo import demo_step
 
         brokers = frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER})

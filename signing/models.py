@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import Organisation
 from portal.core import uploads
+from portal.core.policy import RestrictedQuerySet
 from portal.notifications.models import OutboxMessage
 
 MONEY = {"max_digits": 20, "decimal_places": 2}
@@ -120,6 +121,9 @@ class SignatureRequest(models.Model):
         related_name="+",
     )
     handling_comment = models.TextField(_("back-office comment"), blank=True)
+
+    # SignatureRequest.objects.restrict(actor, action): signing.permissions.SignatureRequestPolicy.
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,63 +1,55 @@
-"""Who may do what with signature requests: one policy for pages, downloads, API and admin.
+"""Who may do what with signature requests: the one policy for pages, downloads, API and admin.
 
-- The sender's side (status, history, evidence, signed PDF): the sending broker, the firm
-  managers of the firm the request was sent from, and back-office staff (not drafts).
-- The client's side (read, ask for a code, sign, decline): only the addressed client, and
-  only once the request was sent.
-- Writing requests: intermediaries and firm managers, to the people their address book holds.
-- Handling signed requests (processed / returned): back-office staff.
-- Checking a signed PDF: back-office staff, compliance and other staff.
+Actions on a request (`SignatureRequest.objects.restrict(actor, action)`, `requests.has(...)`):
+- follow — the sender's side (status, history, evidence, signed PDF): the sending broker, the
+  managers of the firm the request was sent from, and back-office staff (not drafts);
+- change — change, send or cancel: the sender, or a manager of the sender's firm;
+- sign — the client's side (read, ask for a code, sign, decline): only the addressed person,
+  and only once the request was sent;
+- read — attachments and the signed PDF: either side;
+- handle — mark signed requests processed or returned: back-office staff.
 
-Anything outside this policy does not exist for the actor (404).
+Writing requests is for brokers (`can_write_requests`), to the people their address books hold;
+checking a signed PDF is for staff (`can_verify_pdfs`). Anything outside this policy does not
+exist for the actor (404).
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
-from portal.accounts.roles import Role
+from portal.accounts.roles import BROKER_ROLES, Role
+from portal.core.policy import NOTHING, Policy, register_policy
 
-BROKER_ROLES = (Role.INTERMEDIARY, Role.FIRM_MANAGER)
+from .models import SignatureRequest
 
-
-def sender_scope(actor) -> Q | None:
-    """The filter for the requests whose status `actor` may follow; None means all of them."""
-    if not actor.is_authenticated:
-        return Q(pk__in=[])
-    scope = Q(pk__in=[])
-    if actor.has_role(Role.BACKOFFICE):
-        scope |= ~Q(status="draft")
-    if actor.has_role(*BROKER_ROLES):
-        scope |= Q(sender=actor)
-    if actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id:
-        scope |= Q(organisation_id=actor.organisation_id)
-    return scope
+DRAFT = SignatureRequest.Status.DRAFT
 
 
-def restrict_sender_side(queryset: QuerySet, actor) -> QuerySet:
-    scope = sender_scope(actor)
-    return queryset if scope is None else queryset.filter(scope)
+class SignatureRequestPolicy(Policy):
+    model = SignatureRequest
+    actions = ("follow", "change", "sign", "read", "handle")
+
+    def scope(self, actor, action):
+        if action == "sign":
+            return Q(recipient=actor) & ~Q(status=DRAFT)
+        if action == "read":
+            return self.scope(actor, "follow") | self.scope(actor, "sign")
+        if action == "handle":
+            return Q(status__in=SignatureRequest.SIGNED_STATES) if can_handle(actor) else NOTHING
+        scope = NOTHING
+        if action == "follow" and actor.has_role(Role.BACKOFFICE):
+            scope |= ~Q(status=DRAFT)
+        if actor.has_role(*BROKER_ROLES):
+            scope |= Q(sender=actor)
+            if actor.managed_firm_id:
+                scope |= Q(organisation_id=actor.managed_firm_id)
+        return scope
 
 
-def restrict_client_side(queryset: QuerySet, actor) -> QuerySet:
-    if not actor.is_authenticated:
-        return queryset.none()
-    return queryset.filter(recipient=actor).exclude(status="draft")
+requests = register_policy(SignatureRequestPolicy())
 
 
 def can_write_requests(actor) -> bool:
     return actor.is_authenticated and actor.has_role(*BROKER_ROLES)
-
-
-def can_change(actor, request) -> bool:
-    """The sender, or a manager of the sender's firm, may change, send or cancel the request."""
-    if not can_write_requests(actor):
-        return False
-    if request.sender_id == actor.pk:
-        return True
-    return (
-        actor.has_role(Role.FIRM_MANAGER)
-        and actor.organisation_id is not None
-        and request.organisation_id == actor.organisation_id
-    )
 
 
 def can_handle(actor) -> bool:

@@ -3,21 +3,21 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
 from portal.audit.models import AuditEvent
 from portal.notifications.models import OutboxMessage
 
-from . import limits, permissions
+from . import limits
 from .models import SignatureAttachment, SignatureRequest, SigningChallenge, SigningCodeSend, SigningGuard
 
 Status = SignatureRequest.Status
 
 
-def _base() -> QuerySet[SignatureRequest]:
-    return SignatureRequest.objects.select_related("sender", "recipient", "organisation")
+def _base(actor, action: str) -> QuerySet[SignatureRequest]:
+    return SignatureRequest.objects.restrict(actor, action).select_related("sender", "recipient", "organisation")
 
 
 # --- the sender's side: broker, firm manager, back office ----------------------------------
@@ -25,7 +25,7 @@ def _base() -> QuerySet[SignatureRequest]:
 
 def signature_request_list(*, actor) -> QuerySet[SignatureRequest]:
     """The requests whose status the actor may follow, newest first."""
-    return permissions.restrict_sender_side(_base(), actor).order_by("-created_at", "-id")
+    return _base(actor, "follow").order_by("-created_at", "-id")
 
 
 def access_signature_request(*, actor, request_id) -> SignatureRequest:
@@ -43,8 +43,6 @@ def access_signature_request(*, actor, request_id) -> SignatureRequest:
 
 def backoffice_inbox(*, actor, state: str = "open") -> QuerySet[SignatureRequest]:
     """Signed requests for the back office: `open` (waiting), `processed`, `returned` or `all`."""
-    if not permissions.can_handle(actor):
-        return SignatureRequest.objects.none()
     states = {
         "open": [Status.SIGNED],
         "processed": [Status.PROCESSED],
@@ -52,7 +50,7 @@ def backoffice_inbox(*, actor, state: str = "open") -> QuerySet[SignatureRequest
         "all": list(SignatureRequest.SIGNED_STATES),
     }.get(state, [Status.SIGNED])
     return (
-        _base()
+        _base(actor, "handle")
         .filter(status__in=states)
         .select_related("evidence")
         .order_by("signed_at" if state == "open" else "-signed_at", "id")
@@ -65,7 +63,7 @@ def backoffice_inbox(*, actor, state: str = "open") -> QuerySet[SignatureRequest
 def inbox_list(*, actor) -> QuerySet[SignatureRequest]:
     """The requests sent to the actor (never drafts): open ones first, then newest first."""
     return (
-        permissions.restrict_client_side(_base(), actor)
+        _base(actor, "sign")
         .annotate(
             waiting=Case(
                 When(status__in=SignatureRequest.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
@@ -88,11 +86,8 @@ def access_received_request(*, actor, request_id) -> SignatureRequest:
 
 def access_any_side(*, actor, request_id) -> SignatureRequest:
     """A request the actor may read from either side (attachments, the signed PDF), or 404."""
-    visible = Q(pk__in=signature_request_list(actor=actor).values("pk")) | Q(
-        pk__in=inbox_list(actor=actor).values("pk")
-    )
     try:
-        return _base().filter(visible).get(pk=request_id)
+        return _base(actor, "read").get(pk=request_id)
     except (SignatureRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -459,11 +459,10 @@ def signature_request_handle(*, actor, request_id, outcome: str, comment: str = 
         raise ValidationError({"comment": [_("Keep the comment under %(max)d characters.") % {"max": MAX_TEXT}]})
     with transaction.atomic():
         try:
-            request = SignatureRequest.objects.select_for_update().get(pk=request_id)
+            # The policy's "follow" for back office: every request but drafts; the state is checked below.
+            request = SignatureRequest.objects.select_for_update().restrict(actor, "follow").get(pk=request_id)
         except (SignatureRequest.DoesNotExist, ValueError, TypeError):
             raise Http404 from None
-        if request.status == Status.DRAFT:
-            raise Http404
         if request.status != Status.SIGNED:
             raise ValidationError(
                 _("Only a signed request that is not handled yet can be marked; this one is %(status)s."),
@@ -697,18 +696,18 @@ def _sender_side_for_update(actor, request_id) -> SignatureRequest:
 
 def _sender_side(actor, request_id, *, rows=None) -> SignatureRequest:
     """A request the actor may change: 404 if it is not theirs to see, 403 if they may only read it."""
-    rows = permissions.restrict_sender_side(SignatureRequest.objects.all() if rows is None else rows, actor)
+    rows = SignatureRequest.objects.all() if rows is None else rows
     try:
-        request = rows.get(pk=request_id)
+        request = rows.restrict(actor, "follow").get(pk=request_id)
     except (SignatureRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if not permissions.can_change(actor, request):
+    if not permissions.requests.has(actor, request, "change"):
         raise PermissionDenied
     return request
 
 
 def _client_side_for_update(actor, request_id) -> SignatureRequest:
-    rows = permissions.restrict_client_side(SignatureRequest.objects.select_for_update(), actor)
+    rows = SignatureRequest.objects.select_for_update().restrict(actor, "sign")
     try:
         return rows.get(pk=request_id)
     except (SignatureRequest.DoesNotExist, ValueError, TypeError):

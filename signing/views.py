@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.accounts.roles import Role
+from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.decorators import role_required
 from portal.core.files import stored_file_response
 from portal.core.uploads import UNKNOWN_KIND, UploadTooLarge
@@ -38,7 +38,7 @@ from .pdf import signed_pdf_verify
 from .validators import iban_display
 
 PAGE_SIZE = 25
-BROKERS = permissions.BROKER_ROLES
+BROKERS = BROKER_ROLES
 # Uploads larger than this are refused before Django reads the body.
 VERIFY_MAX_BYTES = 20 * 1024 * 1024
 
@@ -111,7 +111,7 @@ def request_accounts(request):
 @require_GET
 def request_detail(request, request_id):
     signature_request = selectors.access_signature_request(actor=request.user, request_id=request_id)
-    can_change = permissions.can_change(request.user, signature_request)
+    can_change = permissions.requests.has(request.user, signature_request, "change")
     return render(
         request,
         "signing/request_detail.html",
@@ -465,7 +465,7 @@ def verify(request):
 def _changeable(request, request_id) -> SignatureRequest:
     """A request the user may change: 404 if they cannot see it, 403 if they may only read it."""
     signature_request = selectors.access_signature_request(actor=request.user, request_id=request_id)
-    if not permissions.can_change(request.user, signature_request):
+    if not permissions.requests.has(request.user, signature_request, "change"):
         raise PermissionDenied
     return signature_request
 

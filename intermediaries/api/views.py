@@ -4,7 +4,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,20 +12,19 @@ from clients.selectors import access_client, client_rows
 from intermediaries import selectors
 from intermediaries.filters import ClientFilter, TransactionFilter, browsing_key
 from intermediaries.models import Portfolio, Transaction, Valuation
-from portal.accounts.roles import Role
+from portal.accounts.roles import BROKER_ROLES
+from portal.api.permissions import HasRole
 from portal.core.versioned_cache import cached_figures
 
 from . import serializers
 
 
-class IsBroker(IsAuthenticated):
+class IsBroker(HasRole):
     """Brokers and firm managers; everything else is decided by the client policy in the selectors."""
 
+    roles = BROKER_ROLES
     # API keys reach these endpoints through the "clients" resource group (portal.api.scopes).
     api_key_scope = "clients"
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.user.has_role(Role.INTERMEDIARY, Role.FIRM_MANAGER)
 
 
 class ClientListView(generics.ListAPIView):

@@ -92,6 +92,13 @@ class User(AbstractUser):
         return bool(self.roles.intersection(roles))
 
     @property
+    def managed_firm_id(self) -> int | None:
+        """The firm this user manages (a firm manager with an organisation), else None."""
+        if self.organisation_id and Role.FIRM_MANAGER in self.roles:
+            return self.organisation_id
+        return None
+
+    @property
     def primary_role(self) -> str | None:
         for role in ROLE_PRECEDENCE:
             if role in self.roles:

@@ -31,5 +31,10 @@ ROLE_PRECEDENCE = [
     Role.CLIENT,
 ]
 
+# Those who keep a client book: brokers and the managers of their firms.
+BROKER_ROLES = frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER})
+# Staff who see every firm's records (read), whatever the app.
+OVERSIGHT_ROLES = frozenset({Role.BACKOFFICE, Role.COMPLIANCE})
+
 # Everyone who works with other people's data must use a second factor.
 ROLES_REQUIRING_2FA = frozenset(ROLE_PRECEDENCE) - {Role.CLIENT, Role.EXCHANGE_MEMBER}

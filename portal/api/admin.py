@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from portal.accounts.two_factor import session_verified
-from portal.core.admin import ReadOnlyAdmin
+from portal.core.admin import ReadOnlyAdmin, RestrictedAdmin
 
 from . import services
 from .models import ApiKey, IdempotencyRecord
@@ -11,7 +11,7 @@ from .permissions import can_revoke_any_api_key
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ReadOnlyAdmin):
+class ApiKeyAdmin(RestrictedAdmin, ReadOnlyAdmin):
     """Back office sees every key (never a secret: none is stored) and can revoke a leaked one."""
 
     list_display = ["prefix", "name", "owner", "created_at", "last_used_at", "expires_at", "revoked_at"]

@@ -14,7 +14,10 @@ class ApiConfig(AppConfig):
         from portal.core.navigation import NavItem, register
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
-        from . import schema  # noqa: F401 (registers the API key scheme with drf-spectacular)
+        from . import (
+            permissions,  # noqa: F401  (registers the API key policy)
+            schema,  # noqa: F401 (registers the API key scheme with drf-spectacular)
+        )
         from .demo import demo_step
         from .permissions import KEY_HOLDER_ROLES
         from .roles import backoffice_permissions_grant

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.policy import RestrictedQuerySet
+
 
 class ApiKey(models.Model):
     """A personal API key: the owner's permissions, narrowed to some resource groups.
@@ -52,6 +54,9 @@ class ApiKey(models.Model):
         blank=True,
         related_name="replaces",
     )
+
+    # ApiKey.objects.restrict(actor, action): portal.api.permissions.ApiKeyPolicy.
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

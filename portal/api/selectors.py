@@ -9,9 +9,7 @@ from .models import ApiKey
 
 def api_key_list(*, actor) -> QuerySet[ApiKey]:
     """The actor's own keys, newest first (revoked and expired ones stay listed as history)."""
-    if not actor.is_authenticated:
-        return ApiKey.objects.none()
-    return ApiKey.objects.filter(owner=actor).select_related("replaced_by").order_by("-created_at", "-id")
+    return ApiKey.objects.restrict(actor, "manage").select_related("replaced_by").order_by("-created_at", "-id")
 
 
 def access_api_key(*, actor, key_id) -> ApiKey:

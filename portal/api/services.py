@@ -22,7 +22,7 @@ from portal.notifications.services import notify
 from . import scopes as scope_registry
 from . import tokens
 from .models import ApiKey
-from .permissions import can_hold_api_keys, can_revoke_any_api_key
+from .permissions import can_hold_api_keys
 
 MAX_ACTIVE_KEYS = 20
 MAX_ALLOWED_NETWORKS = 20
@@ -76,7 +76,7 @@ def api_key_rotate(*, actor, second_factor_verified: bool, key_id, grace: timede
     if not isinstance(grace, timedelta) or grace < timedelta(0) or grace > MAX_GRACE:
         raise ValidationError({"grace": _("Choose a grace period between none and seven days.")}, code="grace")
     with transaction.atomic(durable=True):
-        old = ApiKey.objects.select_for_update().filter(pk=key_id, owner=actor).first()
+        old = ApiKey.objects.select_for_update().restrict(actor, "manage").filter(pk=key_id).first()
         if old is None:
             raise ApiKey.DoesNotExist
         now = timezone.now()
@@ -127,10 +127,7 @@ def api_key_revoke(*, actor, second_factor_verified: bool, key_id) -> ApiKey:
     if not second_factor_verified:
         raise PermissionDenied(_("Confirm with your second factor first."))
     with transaction.atomic(durable=True):
-        keys = ApiKey.objects.select_for_update()
-        if not can_revoke_any_api_key(actor):
-            keys = keys.filter(owner=actor)
-        key = keys.filter(pk=key_id).first()
+        key = ApiKey.objects.select_for_update().restrict(actor, "revoke").filter(pk=key_id).first()
         if key is None:
             raise ApiKey.DoesNotExist
         if key.revoked_at is not None:

@@ -241,7 +241,6 @@ def _note_keys(writes) -> None:
 # --- values that must never outlive a change -----------------------------------------------
 
 TOMBSTONE = "portal:tombstone"
-TOMBSTONE_SECONDS = 5
 
 
 def cached_until_changed(cache: BaseCache, key: str, compute, *, timeout):
@@ -265,7 +264,8 @@ def forget(cache: BaseCache, key: str) -> None:
     """Make `cached_until_changed` compute `key` afresh: now, and again once the transaction commits."""
 
     def tombstone():
-        cache.set(key, TOMBSTONE, timeout=TOMBSTONE_SECONDS)
+        # Long enough for any reader that started before the change to have finished.
+        cache.set(key, TOMBSTONE, timeout=settings.PORTAL_CACHE_TOMBSTONE_SECONDS)
 
     tombstone()
     transaction.on_commit(tombstone)

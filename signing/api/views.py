@@ -16,9 +16,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from portal.accounts.roles import BROKER_ROLES
+from portal.api.permissions import HasRole
 from portal.core.uploads import UploadTooLarge
 
-from .. import permissions, selectors, services
+from .. import selectors, services
 from ..filters import SignatureRequestFilter
 from ..models import SignatureRequest
 from . import serializers
@@ -27,18 +29,16 @@ from . import serializers
 SCOPE = "signature_requests"
 
 
-class IsBroker(IsAuthenticated):
-    """Intermediaries and firm managers; which requests they reach is the selectors' business."""
+class IsBroker(HasRole):
+    """Intermediaries and firm managers; which requests they reach is the policy's business."""
 
+    roles = BROKER_ROLES
     api_key_scope = SCOPE
-
-    def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.user.has_role(*permissions.BROKER_ROLES)
 
 
 def _access(request, request_id) -> SignatureRequest:
     """A request of the caller's; for anybody who is not a broker, no request exists here (404)."""
-    if not request.user.has_role(*permissions.BROKER_ROLES):
+    if not request.user.has_role(*BROKER_ROLES):
         raise NotFound
     return selectors.access_signature_request(actor=request.user, request_id=request_id)
 
