@@ -165,6 +165,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Report renders whose worker died (or whose task the broker lost) are queued again.
+    "reports-sweep": {
+        "task": "reports.tasks.reports_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"
@@ -252,6 +258,10 @@ SIGNING_ADDRESS_BOOK = {
 # Reports (reports/, docs/reports.md) read commissions through this function: the two apps are
 # siblings and do not import each other, so the composition root names it.
 REPORTS_COMMISSION_SOURCE = "commissions.selectors.accruals_for_disclosure"
+# A render that shows no sign of life for this long (its worker was killed) is queued again by the
+# sweep, or when the same report is asked for again; a report gets at most this many renders.
+REPORTS_STUCK_SECONDS = env.int("REPORTS_STUCK_SECONDS", default=300)
+REPORTS_RENDER_MAX_ATTEMPTS = env.int("REPORTS_RENDER_MAX_ATTEMPTS", default=5)
 
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
