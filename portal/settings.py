@@ -146,6 +146,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# /healthz answers within this many seconds whatever hangs; a check not done by then is "timeout".
+PORTAL_HEALTHZ_TIMEOUT = env.float("PORTAL_HEALTHZ_TIMEOUT", default=0.8)
+# Workers write a heartbeat row this often (portal/core/worker_heartbeat.py); /healthz counts a
+# worker as gone when its last one is older than PORTAL_WORKER_STALE_SECONDS.
+PORTAL_WORKER_HEARTBEAT_SECONDS = env.float("PORTAL_WORKER_HEARTBEAT_SECONDS", default=10.0)
+PORTAL_WORKER_STALE_SECONDS = env.float("PORTAL_WORKER_STALE_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     # Commission accruals of this month and of last month while it is open (idempotent runs).
     "commissions-accrue": {
