@@ -106,6 +106,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# Two PostgreSQL roles in production (README, "Database roles"): DATABASE_URL is the runtime role,
+# which owns nothing and may not change the audit trail; DATABASE_OWNER_URL (same database, the
+# role that owns the tables) is used only by `manage.py migrate --database owner` and
+# `manage.py db_grant_runtime_role`. Without it one URL does everything, as in the demo.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
+    DATABASES["owner"]["CONN_MAX_AGE"] = 0
+    # Tests use one test database; this alias then reaches it too instead of creating another.
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the Celery broker and the cache; without it tasks run eagerly.
