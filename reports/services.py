@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.selectors import client_list
@@ -110,9 +110,11 @@ def report_recover(*, report_id: int, actor=None, now=None) -> str | None:
         if report is None:
             return None
         if report.attempts >= settings.REPORTS_RENDER_MAX_ATTEMPTS:
-            error = _("Rendering stopped %(count)d times without finishing; the report was given up.") % {
-                "count": report.attempts
-            }
+            # In the requester's language, as the page shows it to them.
+            with translation.override(report.language):
+                error = _("Rendering stopped %(count)d times without finishing; the report was given up.") % {
+                    "count": report.attempts
+                }
             Report.objects.filter(pk=report_id).update(status=Report.Status.FAILED, error=error, finished_at=now)
             audit_record(
                 action="reports.failed",

@@ -34,6 +34,14 @@ def _role_groups_after_flush(django_db_blocker):
         role_groups_ensure()
 
 
+def waited(predicate, timeout: float, message: str, worker: CeleryWorker) -> None:
+    """wait_until, and on failure the end of the worker's log, which says why."""
+    try:
+        wait_until(predicate, timeout=timeout, message=message)
+    except AssertionError as late:
+        raise AssertionError(f"{late}\n--- {worker.logfile.name} ---\n{worker.log()[-4000:]}") from None
+
+
 @pytest.fixture
 def start_worker(transactional_db, tmp_path, private_redis, celery_on_private_redis, fake_smtp, fake_twilio, settings):
     """`start_worker(name, include="")` starts a real worker storing reports under this test's MEDIA_ROOT."""
@@ -68,7 +76,7 @@ def test_a_render_whose_worker_is_killed_is_finished_by_another_worker_after_the
         period_start=SEP,
         period_end=OCT_END,
     )
-    wait_until(lambda: "slow_render: pausing" in doomed.log(), timeout=60, message="the render under way")
+    waited(lambda: "slow_render: pausing" in doomed.log(), 90, "the render under way", doomed)
     report.refresh_from_db()
     assert report.status == Report.Status.RUNNING and report.attempts == 1
 
@@ -84,9 +92,7 @@ def test_a_render_whose_worker_is_killed_is_finished_by_another_worker_after_the
 
     tasks.reports_sweep.delay()  # as beat sends it every minute
 
-    wait_until(
-        lambda: Report.objects.get(pk=report.pk).status == Report.Status.READY, timeout=90, message="report ready"
-    )
+    waited(lambda: Report.objects.get(pk=report.pk).status == Report.Status.READY, 120, "report ready", rescuer)
     report.refresh_from_db()
     assert report.attempts == 2 and report.progress == 100
     assert [p.name for p in (settings.MEDIA_ROOT / "reports").rglob("*.pdf")] == [report.file.name.rsplit("/", 1)[-1]]
