@@ -23,9 +23,14 @@ BACKOFFICE_PERMISSIONS = [
 ]
 
 
-def backoffice_permissions_grant(**kwargs) -> None:
-    """post_migrate receiver (after Django has created the permission rows); idempotent."""
-    group, _ = Group.objects.get_or_create(name=Role.BACKOFFICE)
+def backoffice_permissions_grant(*, using: str = "default", **kwargs) -> None:
+    """post_migrate receiver (after Django has created the permission rows); idempotent.
+
+    Writes through the migrating connection (`using`), which is the owner role's in production.
+    """
+    group, _ = Group.objects.using(using).get_or_create(name=Role.BACKOFFICE)
     group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="commissions", codename__in=BACKOFFICE_PERMISSIONS)
+        *Permission.objects.using(using).filter(
+            content_type__app_label="commissions", codename__in=BACKOFFICE_PERMISSIONS
+        )
     )

@@ -1,9 +1,15 @@
-"""Celery tasks of the commissions app: thin, take ids and ISO dates, safe to run again."""
+"""Celery tasks of the commissions app: thin, take ids and ISO dates, safe to run again.
+
+Every run is idempotent, so a transient error (database or broker away for a moment) simply
+retries with backoff; anything else fails the task at once.
+"""
 
 from datetime import date, timedelta
 
 from celery import shared_task
 from django.utils import timezone
+
+from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
 
 from . import services
 from .models import month_start
@@ -15,7 +21,14 @@ def _period(value: str | None) -> date:
     return month_start(date.fromisoformat(value)) if value else month_start(timezone.localdate())
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def commissions_accrue(self, period: str | None = None) -> int:
     """Fan out the accrual of a month (default: this month and last month while it is open)."""
     if period:
@@ -33,27 +46,39 @@ def commissions_accrue(self, period: str | None = None) -> int:
     return queued
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def commissions_accrue_brokers(self, period: str, broker_ids: list[int]) -> int:
-    try:
-        return services.month_accrue(period=_period(period), broker_ids=broker_ids)
-    except Exception as exc:  # a database hiccup: the run is idempotent, so try again later
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+    return services.month_accrue(period=_period(period), broker_ids=broker_ids)
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def commissions_month_close(self, period: str) -> list[int]:
-    try:
-        return services.month_close_finish(period=_period(period))
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+    return services.month_close_finish(period=_period(period))
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def statement_pdf_render(self, statement_id: int) -> str:
     from .pdf import statement_pdf_store
 
-    try:
-        return statement_pdf_store(statement_id=statement_id).pdf.name
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+    return statement_pdf_store(statement_id=statement_id).pdf.name

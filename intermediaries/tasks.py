@@ -2,6 +2,8 @@ from datetime import date
 
 from celery import shared_task
 
+from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
+
 from . import selectors, valuation
 
 
@@ -13,7 +15,14 @@ def _revalue_item(item) -> tuple[int, date | None]:
     return int(portfolio_id), date.fromisoformat(since) if since else None
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def portfolios_revalue(self, portfolios: list) -> int:
     """Recompute these portfolios, then their clients' totals and their brokers' and firms' books.
 
@@ -25,22 +34,31 @@ def portfolios_revalue(self, portfolios: list) -> int:
     (an incremental run resumes from the same stored day before `since`, which it never rewrites).
     """
     work = [_revalue_item(item) for item in portfolios]
-    try:
-        return valuation.revalue_and_roll_up(revalue_from=work)
-    except Exception as exc:  # a database hiccup: try again later with backoff
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+    return valuation.revalue_and_roll_up(revalue_from=work)
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def books_revalue(self, advisor_ids: list[int]) -> int:
     """Recompute the books of these brokers and of their firms (idempotent)."""
-    try:
-        return valuation.books_revalue(advisor_ids=advisor_ids)
-    except Exception as exc:
-        raise self.retry(exc=exc, countdown=min(600, 10 * 2**self.request.retries)) from exc
+    return valuation.books_revalue(advisor_ids=advisor_ids)
 
 
-@shared_task(acks_late=True, ignore_result=True)
-def dashboards_warm(advisor_ids: list[int], firm_ids: list[int]) -> int:
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=2,
+    ignore_result=True,
+)
+def dashboards_warm(self, advisor_ids: list[int], firm_ids: list[int]) -> int:
     """Cache the dashboards a revaluation made stale (idempotent: a cached one is only read)."""
     return selectors.dashboards_warm(advisor_ids=advisor_ids, firm_ids=firm_ids)

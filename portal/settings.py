@@ -115,6 +115,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by a test sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test.sqlite3")}
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+# Two PostgreSQL roles in production (README, "Database roles"): DATABASE_URL is the runtime role,
+# which owns nothing and may not change the audit trail; DATABASE_OWNER_URL (same database, the
+# role that owns the tables) is used only by `manage.py migrate --database owner` and
+# `manage.py db_grant_runtime_role`. Without it one URL does everything, as in the demo.
+DATABASE_OWNER_URL = env.str("DATABASE_OWNER_URL", default="")
+if DATABASE_OWNER_URL:
+    DATABASES["owner"] = env.db("DATABASE_OWNER_URL")
+    DATABASES["owner"]["CONN_MAX_AGE"] = 0
+    # Tests use one test database; this alias then reaches it too instead of creating another.
+    DATABASES["owner"]["TEST"] = {"MIRROR": "default"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis carries the Celery broker and the cache; without it tasks run eagerly.
@@ -154,6 +164,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# /healthz answers within this many seconds whatever hangs; a check not done by then is "timeout".
+PORTAL_HEALTHZ_TIMEOUT = env.float("PORTAL_HEALTHZ_TIMEOUT", default=0.8)
+# Workers write a heartbeat row this often (portal/core/worker_heartbeat.py); /healthz counts a
+# worker as gone when its last one is older than PORTAL_WORKER_STALE_SECONDS.
+PORTAL_WORKER_HEARTBEAT_SECONDS = env.float("PORTAL_WORKER_HEARTBEAT_SECONDS", default=10.0)
+PORTAL_WORKER_STALE_SECONDS = env.float("PORTAL_WORKER_STALE_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
     # Commission accruals of this month and of last month while it is open (idempotent runs).
     "commissions-accrue": {
@@ -184,6 +200,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.api.tasks.api_sweep",
         "schedule": 3600.0,
         "options": {"expires": 3500},
+    },
+    # Report renders whose worker died (or whose task the broker lost) are queued again.
+    "reports-sweep": {
+        "task": "reports.tasks.reports_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
 }
 
@@ -260,6 +282,11 @@ SIGNING_CODE_KEY = env.str("SIGNING_CODE_KEY", default="")
 SIGNING_REQUEST_VALID_DAYS = env.int("SIGNING_REQUEST_VALID_DAYS", default=14)
 SIGNING_MAX_ATTACHMENT_BYTES = env.int("SIGNING_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
+# A render that shows no sign of life for this long (its worker was killed) is queued again by the
+# sweep, or when the same report is asked for again; a report gets at most this many renders.
+REPORTS_STUCK_SECONDS = env.int("REPORTS_STUCK_SECONDS", default=300)
+REPORTS_RENDER_MAX_ATTEMPTS = env.int("REPORTS_RENDER_MAX_ATTEMPTS", default=5)
+
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("ru", _("Russian"))]

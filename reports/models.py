@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
@@ -48,7 +49,13 @@ class Report(models.Model):
     error = models.CharField(_("error"), max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    # When the render was last handed to the broker (request, retry, sweep): a report queued long
+    # ago and never taken was lost on the way and is queued again.
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # Written when a worker claims the report and at every step: a running report whose heartbeat
+    # is old lost its worker (killed, out of memory) and is queued again.
+    heartbeat_at = models.DateTimeField(_("heartbeat"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     file = models.FileField(_("PDF"), upload_to="reports/%Y/%m/", blank=True)
     file_sha256 = models.CharField(max_length=64, blank=True)

@@ -1,14 +1,21 @@
 """Turn a queued report into a PDF: claim it, gather, render, store, tell the requester.
 
-A worker claims the report with a conditional update (queued → running, or a run left "running"
-for too long), so two workers never render the same report; progress is committed step by step
-for the page to show. Access is checked again here with the requester's rights today: a client
-taken away since the request is not rendered.
+A worker claims the report with a conditional update (queued → running, or a run whose heartbeat
+stopped), so two workers never render the same report; progress and a heartbeat are committed step
+by step, for the page to show and for the sweep (services.reports_recover_stuck) to tell a live
+render from one whose worker died. Each claim counts as an attempt; a report gets at most
+REPORTS_RENDER_MAX_ATTEMPTS. A render that ends in an error gives its claim back, so that the
+task's retry can take it at once. Rendering twice is harmless: only the first finished render
+stores its file, writes the audit event and notifies the requester.
+
+Access is checked again here with the requester's rights today: a client taken away since the
+request is not rendered.
 """
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
@@ -26,7 +33,6 @@ from portal.pdf import pdf_from_html
 from . import documents, permissions
 from .models import Report
 
-STUCK_AFTER = timedelta(minutes=10)
 TEMPLATES = {
     Report.Kind.STATEMENT: "reports/pdf/portfolio_statement.html",
     Report.Kind.COSTS: "reports/pdf/costs_charges.html",
@@ -38,13 +44,36 @@ class ReportRefused(Exception):
     """The requester may no longer see the report's subject."""
 
 
+def stuck_before(now: datetime) -> datetime:
+    """A render with no sign of life since this moment has lost its worker (or its task)."""
+    return now - timedelta(seconds=settings.REPORTS_STUCK_SECONDS)
+
+
+def stuck_q(now: datetime) -> Q:
+    """Reports queued and never taken, or running without a heartbeat, since `stuck_before(now)`."""
+    before = stuck_before(now)
+    return (
+        Q(status=Report.Status.QUEUED, queued_at__lt=before)
+        | Q(status=Report.Status.RUNNING, heartbeat_at__lt=before)
+        # Runs claimed before heartbeats were written have only their start.
+        | Q(status=Report.Status.RUNNING, heartbeat_at__isnull=True, started_at__lt=before)
+    )
+
+
 def report_claim(report_id: int) -> bool:
     now = timezone.now()
-    claimable = Q(status=Report.Status.QUEUED) | Q(status=Report.Status.RUNNING, started_at__lt=now - STUCK_AFTER)
+    claimable = Q(status=Report.Status.QUEUED) | (Q(status=Report.Status.RUNNING) & stuck_q(now))
     return bool(
-        Report.objects.filter(claimable, pk=report_id).update(
-            status=Report.Status.RUNNING, started_at=now, progress=5, attempts=F("attempts") + 1
+        Report.objects.filter(claimable, pk=report_id, attempts__lt=settings.REPORTS_RENDER_MAX_ATTEMPTS).update(
+            status=Report.Status.RUNNING, started_at=now, heartbeat_at=now, progress=5, attempts=F("attempts") + 1
         )
+    )
+
+
+def report_release(report_id: int) -> None:
+    """Give a claim back after a failed attempt: queued again, for the task's retry or the sweep."""
+    Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(
+        status=Report.Status.QUEUED, queued_at=timezone.now(), progress=0
     )
 
 
@@ -52,6 +81,16 @@ def report_render(report_id: int) -> Report | None:
     """Render one report if it is still to do; returns it, or None when another worker has it."""
     if not report_claim(report_id):
         return None
+    try:
+        return _render_claimed(report_id)
+    except Exception:
+        # Whatever went wrong, the claim goes back before the error reaches the task: a retry can
+        # take the report at once, and a permanent failure is recorded by the task's on_failure.
+        report_release(report_id)
+        raise
+
+
+def _render_claimed(report_id: int) -> Report:
     report = Report.objects.select_related(
         "client", "client__advisor", "broker", "broker__organisation", "requested_by"
     ).get(pk=report_id)
@@ -89,7 +128,10 @@ def report_render(report_id: int) -> Report | None:
     storage = Report.file.field.storage
     name = storage.save(Report.file.field.generate_filename(report, report.download_name), ContentFile(data))
     with transaction.atomic():
-        done = Report.objects.filter(pk=report_id, status=Report.Status.RUNNING, file="").update(
+        # Queued again by the sweep while this worker was only slow: its result is as good.
+        done = Report.objects.filter(
+            pk=report_id, status__in=[Report.Status.RUNNING, Report.Status.QUEUED], file=""
+        ).update(
             status=Report.Status.READY,
             progress=100,
             file=name,
@@ -149,7 +191,10 @@ def _check_access(report: Report) -> None:
 
 
 def _progress(report_id: int, percent: int) -> None:
-    Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(progress=percent)
+    """Committed at once: the page shows it, and the sweep sees the render is alive."""
+    Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(
+        progress=percent, heartbeat_at=timezone.now()
+    )
 
 
 def _css_string(text: str) -> str:

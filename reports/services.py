@@ -1,21 +1,27 @@
-"""Writes of the reports app: a request (queued for Celery after commit) and its audit event."""
+"""Writes of the reports app: a request (queued for Celery after commit) and its audit event, and
+the recovery of renders whose worker died."""
 
+import logging
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.selectors import client_list
 from portal.audit.services import audit_record
+from portal.core.task_retry import TRANSIENT_ERRORS
 
-from . import permissions
+from . import permissions, rendering
 from .models import Report
 
+logger = logging.getLogger(__name__)
+
 MAX_DAYS = 366
+RECOVER_BATCH = 100
 MAX_PENDING = 10
 EARLIEST = date(2000, 1, 1)
 
@@ -31,7 +37,9 @@ def report_request(
 ) -> Report:
     """Queue a report. Bad input raises ValidationError naming the field; nothing is written then.
 
-    The same request while an identical one is still queued or running returns that one.
+    The same request while an identical one is still queued or running returns that one; if that
+    one is stuck (its worker died), it is queued again first, or failed after its last attempt
+    and a new one made.
     """
     if not permissions.can_request_reports(actor):
         raise PermissionDenied(_("Your role cannot request reports."))
@@ -61,7 +69,8 @@ def report_request(
             .select_related("client", "broker")
             .first()
         )
-        if same is not None:
+        if same is not None and report_recover(report_id=same.pk, actor=actor) != Report.Status.FAILED:
+            same.refresh_from_db()
             return same
         if pending.count() >= MAX_PENDING:
             raise ValidationError(
@@ -88,10 +97,72 @@ def report_request(
                 "period": [period_start.isoformat(), period_end.isoformat()],
             },
         )
-        from .tasks import report_render
-
-        transaction.on_commit(lambda: report_render.delay(report.pk))
+        transaction.on_commit(lambda: _render_publish(report.pk))
     return report
+
+
+def report_recover(*, report_id: int, actor=None, now=None) -> str | None:
+    """Queue a stuck render again, or fail it after its last attempt, with an audit event.
+
+    Returns the report's new status, or None when it is not stuck (done, failed, or alive).
+    Rendering is idempotent, so a render that was only slow and finishes after all does no harm.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(rendering.stuck_q(now), pk=report_id).first()
+        if report is None:
+            return None
+        if report.attempts >= settings.REPORTS_RENDER_MAX_ATTEMPTS:
+            # In the requester's language, as the page shows it to them.
+            with translation.override(report.language):
+                error = _("Rendering stopped %(count)d times without finishing; the report was given up.") % {
+                    "count": report.attempts
+                }
+            Report.objects.filter(pk=report_id).update(status=Report.Status.FAILED, error=error, finished_at=now)
+            audit_record(
+                action="reports.failed",
+                actor=actor,
+                actor_label="" if actor else "system",
+                obj=report,
+                changes={"error": error, "attempts": report.attempts},
+            )
+            return Report.Status.FAILED
+        Report.objects.filter(pk=report_id).update(status=Report.Status.QUEUED, queued_at=now, progress=0)
+        audit_record(
+            action="reports.requeued",
+            actor=actor,
+            actor_label="" if actor else "system",
+            obj=report,
+            changes={"status": report.status, "attempts": report.attempts},
+        )
+        transaction.on_commit(lambda: _render_publish(report_id))
+    return Report.Status.QUEUED
+
+
+def reports_recover_stuck(*, now=None) -> dict[str, int]:
+    """The sweep: queue again (or give up) every render stuck for REPORTS_STUCK_SECONDS."""
+    now = now or timezone.now()
+    stuck = Report.objects.filter(rendering.stuck_q(now)).order_by("pk").values_list("pk", flat=True)
+    counts = {"requeued": 0, "failed": 0}
+    for report_id in list(stuck[:RECOVER_BATCH]):
+        status = report_recover(report_id=report_id, now=now)
+        if status == Report.Status.QUEUED:
+            counts["requeued"] += 1
+        elif status == Report.Status.FAILED:
+            counts["failed"] += 1
+    if any(counts.values()):
+        logger.warning("Reports sweep: %(requeued)s stuck renders queued again, %(failed)s given up", counts)
+    return counts
+
+
+def _render_publish(report_id: int) -> None:
+    """Hand the render to the broker; a broker that is away is logged: the sweep queues it later."""
+    from .tasks import report_render
+
+    try:
+        report_render.delay(report_id)
+    except TRANSIENT_ERRORS:
+        logger.warning("Could not queue the render of report %s; the sweep will.", report_id, exc_info=True)
 
 
 def _period_errors(start, end) -> dict:

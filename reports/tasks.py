@@ -1,20 +1,50 @@
-from celery import shared_task
+"""Thin Celery tasks of the reports app: ids in, rendering or services do the work, safe to repeat.
 
-from . import rendering
+A transient error (database or broker away for a moment) retries with backoff; rendering has
+given the claim back by then, so the retry takes the report at once. Anything else, or the last
+retry failing too, marks the report failed with the reason (`on_failure`). A worker killed in the
+middle leaves the report running; `reports_sweep` queues it again once its heartbeat is old.
+"""
+
+from celery import Task, shared_task
+
+from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
+
+from . import rendering, services
 
 
-@shared_task(bind=True, max_retries=4, acks_late=True)
-def report_render(self, report_id: int) -> str:
-    """Render a queued report (a no-op if it is done or another worker has it); retries with backoff."""
-    try:
-        report = rendering.report_render(report_id)
-    except Exception as exc:
-        if self.request.retries >= self.max_retries:
+class ReportRenderTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        report_id = kwargs.get("report_id", args[0] if args else None)
+        if report_id is not None:
             rendering.report_fail(report_id, f"{type(exc).__name__}: {exc}")
-            raise
-        # Give the claim back so that the retry can take it.
-        from .models import Report
 
-        Report.objects.filter(pk=report_id, status=Report.Status.RUNNING).update(status=Report.Status.QUEUED)
-        raise self.retry(exc=exc, countdown=min(600, 15 * 2**self.request.retries)) from exc
+
+@shared_task(
+    bind=True,
+    base=ReportRenderTask,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    # One render per attempt: every claim counts towards REPORTS_RENDER_MAX_ATTEMPTS (5).
+    max_retries=4,
+)
+def report_render(self, report_id: int) -> str:
+    """Render a queued report (a no-op if it is done or another worker has it)."""
+    report = rendering.report_render(report_id)
     return report.status if report is not None else "taken"
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=2,
+    ignore_result=True,
+)
+def reports_sweep(self) -> dict[str, int]:
+    """Every minute: queue again the renders whose worker died, give up those out of attempts."""
+    return services.reports_recover_stuck()

@@ -53,6 +53,26 @@ def login(client, user, *, verified: bool = True):
     return client
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_guard():
+    """Transactional tests end with Django's flush: one TRUNCATE of every table, which the audit
+    trail's statement trigger refuses on PostgreSQL (portal/audit/migrations/0003). The test
+    database's flush runs with triggers off instead (session_replication_role = replica, which only
+    a superuser such as the tests' `postgres` may set); nothing outside tests flushes.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    sql_flush = DatabaseOperations.sql_flush
+
+    def sql_flush_with_triggers_off(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = sql_flush(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush_with_triggers_off
+    yield
+    DatabaseOperations.sql_flush = sql_flush
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Production hashing costs ~0.3 s a password; tests create dozens of users."""

@@ -1,18 +1,41 @@
-"""Thin Celery tasks: they take ids and call delivery, which is safe to run any number of times."""
+"""Thin Celery tasks: they take ids and call delivery, which is safe to run any number of times.
+
+A transient error (the database or the broker away for a moment) retries with backoff; delivery
+itself decides what a failed send means (retry later, failed, or unknown) and records it on the row.
+"""
 
 from celery import shared_task
+
+from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
 
 from . import delivery, reconcile
 from .transports import ProviderUnreachable
 
 
-@shared_task(ignore_result=True)
-def deliver_outbox_message(message_id: int) -> str | None:
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+    ignore_result=True,
+)
+def deliver_outbox_message(self, message_id: int) -> str | None:
     return delivery.outbox_message_deliver(message_id=message_id)
 
 
-@shared_task(ignore_result=True)
-def outbox_sweep() -> dict[str, int]:
+# Beat sends the next sweep in 30 s anyway: two quick retries, then leave it to that one.
+@shared_task(
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=2,
+    ignore_result=True,
+)
+def outbox_sweep(self) -> dict[str, int]:
     return delivery.outbox_sweep()
 
 

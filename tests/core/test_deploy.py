@@ -88,3 +88,23 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "Set SECRET_KEY" in result.stderr
+
+
+def test_compose_runs_the_portal_as_a_runtime_role_and_migrates_as_the_owner():
+    services = compose()["services"]
+    runtime_user = re.match(r"postgres://([^:]+):", services["web"]["environment"]["DATABASE_URL"]).group(1)
+    owner_user = services["postgres"]["environment"]["POSTGRES_USER"]
+    assert runtime_user != owner_user
+    web = services["web"]
+    assert web["environment"]["DATABASE_OWNER_URL"].startswith(f"postgres://{owner_user}:")
+    assert "manage.py migrate --database owner" in web["command"]
+    assert f"manage.py db_grant_runtime_role {runtime_user}" in web["command"]
+    # gunicorn itself never holds the owner's credentials, nor do worker and beat.
+    assert "exec env -u DATABASE_OWNER_URL gunicorn " in web["command"]
+    for name in ("worker", "beat"):
+        assert "DATABASE_OWNER_URL" not in services[name]["environment"]
+        assert services[name]["environment"]["DATABASE_URL"] == web["environment"]["DATABASE_URL"]
+    # The postgres image creates the runtime role from the mounted init directory.
+    [initdb] = [v for v in services["postgres"]["volumes"] if v.endswith(":/docker-entrypoint-initdb.d:ro")]
+    scripts = list((ROOT / initdb.split(":")[0]).glob("*.sql"))
+    assert any(f"CREATE ROLE {runtime_user} LOGIN" in script.read_text() for script in scripts)

@@ -23,6 +23,7 @@ __all__ = [
     "smtp_settings",
     "twilio_settings",
     "wait_until",
+    "worker_env",
 ]
 
 TWILIO_FROM = "+4930123456789"
@@ -116,27 +117,32 @@ def celery_on_private_redis(private_redis, settings):
     app.conf.update(saved)
 
 
+def worker_env(private_redis, fake_smtp, fake_twilio) -> dict[str, str]:
+    """The environment of a worker subprocess: the private Redis, this test's database, the loopback fakes."""
+    from django.db import connection
+
+    return {
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DEBUG": "false",
+        "PORTAL_ALLOW_DEV_SECRET": "true",
+        "REDIS_URL": private_redis.url,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "CONN_MAX_AGE": "0",
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "EMAIL_URL": fake_smtp.url,
+        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+        "TWILIO_FROM_NUMBER": TWILIO_FROM,
+        "TWILIO_API_BASE": fake_twilio.base_url,
+        "TWILIO_TIMEOUT": "2",
+    }
+
+
 @pytest.fixture
 def real_worker(transactional_db, tmp_path, private_redis, celery_on_private_redis, fake_smtp, fake_twilio):
     """A real `celery worker` subprocess on the private Redis, sending to the loopback fakes."""
-    from django.db import connection
-
     worker = CeleryWorker(
-        env={
-            "DJANGO_SETTINGS_MODULE": "portal.settings",
-            "DEBUG": "false",
-            "PORTAL_ALLOW_DEV_SECRET": "true",
-            "REDIS_URL": private_redis.url,
-            "DATABASE_URL": database_url(connection.settings_dict),
-            "CONN_MAX_AGE": "0",
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "EMAIL_URL": fake_smtp.url,
-            "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-            "TWILIO_FROM_NUMBER": TWILIO_FROM,
-            "TWILIO_API_BASE": fake_twilio.base_url,
-            "TWILIO_TIMEOUT": "2",
-        },
+        env=worker_env(private_redis, fake_smtp, fake_twilio),
         logfile=tmp_path / "worker.log",
     ).start()
     yield worker

@@ -34,10 +34,12 @@ def database_url(settings_dict: dict) -> str:
 
 
 class CeleryWorker:
-    def __init__(self, *, env: dict[str, str], logfile: Path, queues: str = "celery"):
+    def __init__(self, *, env: dict[str, str], logfile: Path, queues: str = "celery", include: str = ""):
         self.env = env
         self.logfile = Path(logfile)
         self.queues = queues
+        # Extra modules the worker imports at start (`celery worker --include`), e.g. a test's slow hook.
+        self.include = include
         self.name = f"test-{uuid.uuid4().hex[:8]}@%h"
         self.process: subprocess.Popen | None = None
 
@@ -60,6 +62,7 @@ class CeleryWorker:
                     "--without-mingle",
                     "--without-gossip",
                     "--loglevel=INFO",
+                    *(["--include", self.include] if self.include else []),
                 ],
                 cwd=REPO,
                 env=env,
@@ -82,6 +85,13 @@ class CeleryWorker:
             return self.logfile.read_text(errors="replace")
         except FileNotFoundError:
             return ""
+
+    def kill(self) -> None:
+        """SIGKILL, as the kernel's OOM killer or a lost machine: no warm shutdown, no ack, nothing cleaned up."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=15)
+        self.process = None
 
     def stop(self, *, timeout: float = 15) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -32,4 +32,5 @@ def rendered(media):
 
 
 from tests.commissions.conftest import plans  # noqa: E402, F401
+from tests.fakes.fixtures import *  # noqa: E402, F403 (the private Redis and the loopback fakes, for worker tests)
 from tests.intermediaries.conftest import market, workspace  # noqa: E402, F401

@@ -1,4 +1,6 @@
 import pytest
+from django.conf import settings
+from django.db import OperationalError
 from django.urls import reverse
 
 from reports import documents, services, tasks
@@ -20,23 +22,27 @@ def queued(cast, workspace) -> Report:
     )
 
 
-def test_a_render_that_keeps_failing_ends_failed_with_the_reason(cast, workspace, media, monkeypatch):
+def test_a_transient_error_that_persists_ends_failed_with_the_reason_after_the_last_retry(
+    cast, workspace, media, monkeypatch
+):
     report = queued(cast, workspace)
     calls = []
 
     def broken(report):
         calls.append(report.pk)
-        raise RuntimeError("database went away")
+        raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr(documents, "document_build", broken)
-    tasks.report_render.apply(args=[report.pk])
+    result = tasks.report_render.apply(args=[report.pk])
     report.refresh_from_db()
-    assert report.status == Report.Status.FAILED and "database went away" in report.error
-    assert len(calls) == tasks.report_render.max_retries + 1
+    assert result.failed()
+    assert report.status == Report.Status.FAILED and "server closed the connection" in report.error
+    assert len(calls) == tasks.report_render.max_retries + 1 == settings.REPORTS_RENDER_MAX_ATTEMPTS
+    assert report.attempts == len(calls)
     assert not report.file
 
 
-def test_a_passing_glitch_is_retried_and_the_report_is_made(cast, workspace, media, monkeypatch):
+def test_a_passing_database_glitch_is_retried_and_the_report_is_made(cast, workspace, media, monkeypatch):
     report = queued(cast, workspace)
     real = documents.document_build
     calls = []
@@ -44,13 +50,41 @@ def test_a_passing_glitch_is_retried_and_the_report_is_made(cast, workspace, med
     def flaky(report):
         calls.append(1)
         if len(calls) == 1:
-            raise RuntimeError("glitch")
+            raise OperationalError("could not serialize access due to concurrent update")
         return real(report)
 
     monkeypatch.setattr(documents, "document_build", flaky)
-    tasks.report_render.apply(args=[report.pk])
+    result = tasks.report_render.apply(args=[report.pk])
     report.refresh_from_db()
-    assert report.status == Report.Status.READY and len(calls) == 2
+    # The failed attempt gave its claim back, so the retry took the report at once.
+    assert result.successful() and result.result == Report.Status.READY
+    assert report.status == Report.Status.READY and len(calls) == 2 and report.attempts == 2
+
+
+def test_a_permanent_error_is_not_retried_and_fails_the_report_at_once(cast, workspace, media, monkeypatch):
+    report = queued(cast, workspace)
+    calls = []
+
+    def wrong(report):
+        calls.append(1)
+        raise ValueError("no exchange rate for XAU on 2026-10-31")
+
+    monkeypatch.setattr(documents, "document_build", wrong)
+    result = tasks.report_render.apply(args=[report.pk])
+    report.refresh_from_db()
+    assert result.failed() and len(calls) == 1
+    assert report.status == Report.Status.FAILED
+    assert report.error == "ValueError: no exchange rate for XAU on 2026-10-31"
+    assert report.attempts == 1 and not report.file
+
+
+def test_a_render_of_a_report_already_done_is_a_no_op(cast, workspace, media):
+    report = queued(cast, workspace)
+    assert tasks.report_render.apply(args=[report.pk]).result == Report.Status.READY
+    assert tasks.report_render.apply(args=[report.pk]).result == "taken"
+    report.refresh_from_db()
+    assert report.attempts == 1
+    assert len(list((media / "reports").rglob("*.pdf"))) == 1
 
 
 def test_back_office_reads_report_requests_in_admin_but_cannot_change_them(cast, workspace, login_as):

@@ -15,9 +15,10 @@ ROLES = [
 
 
 def create_role_groups(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
+    # On the migration's own connection: `migrate --database owner` runs as the owner role.
+    groups = apps.get_model("auth", "Group").objects.using(schema_editor.connection.alias)
     for name in ROLES:
-        Group.objects.get_or_create(name=name)
+        groups.get_or_create(name=name)
 
 
 class Migration(migrations.Migration):
