@@ -39,14 +39,17 @@ def outbox_sweep(self) -> dict[str, int]:
     return delivery.outbox_sweep()
 
 
+# ProviderUnreachable is a ConnectionError: Twilio not answering is retried like the database or Redis.
 @shared_task(
-    ignore_result=True,
-    autoretry_for=(ProviderUnreachable,),
-    retry_backoff=30,
-    retry_backoff_max=120,
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=True,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
     max_retries=3,
+    ignore_result=True,
 )
-def outbox_reconcile() -> dict[str, int]:
+def outbox_reconcile(self) -> dict[str, int]:
     """Every few minutes: ask Twilio about SMS of unknown outcome; retried soon if it did not answer."""
     result = reconcile.outbox_reconcile()
     if isinstance(result.error, ProviderUnreachable):

@@ -68,8 +68,11 @@ class ProviderQueryFailed(Exception):
     """The provider could not say what it holds (bad credentials, an answer we cannot read)."""
 
 
-class ProviderUnreachable(ProviderQueryFailed):
-    """The provider did not answer, or answered "try later" (429, 5xx): ask again later."""
+class ProviderUnreachable(ProviderQueryFailed, ConnectionError):
+    """The provider did not answer, or answered "try later" (429, 5xx): ask again later.
+
+    A ConnectionError, so tasks retry it like any other transient error (portal.core.task_retry).
+    """
 
 
 def dev_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
