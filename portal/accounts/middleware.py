@@ -1,9 +1,11 @@
 from urllib.parse import urlencode
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+from portal.core.errors import error_json_response
 
 from .two_factor import second_factor_required, user_has_second_factor
 
@@ -37,9 +39,8 @@ class SecondFactorMiddleware:
     @staticmethod
     def _refuse(request, target):
         if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"error": {"code": "second_factor_required", "message": _("Verify your second factor first.")}},
-                status=403,
+            return error_json_response(
+                code="second_factor_required", message=_("Verify your second factor first."), status=403
             )
         # Coming back to a POST-only address after the code would fail; go back to the page instead.
         next_url = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("core:home")
