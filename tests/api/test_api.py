@@ -18,7 +18,7 @@ def test_me_describes_the_logged_in_user(cast, login_as):
 
 def test_me_refuses_anonymous_callers_in_the_common_error_format(client):
     response = client.get(reverse("api:me"))
-    assert response.status_code in (401, 403)
+    assert response.status_code == 401
     error = response.json()["error"]
     assert error["code"] == "not_authenticated"
     assert error["message"]
@@ -56,16 +56,6 @@ def test_a_bad_page_size_is_refused_not_ignored(cast, login_as, page_size):
     response = login_as(cast.broker1).get("/api/v1/clients/", {"page_size": page_size})
     assert response.status_code == 400
     assert "page_size" in response.json()["error"]["details"]
-
-
-def test_every_operation_documents_the_common_error_answers(client):
-    schema = client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
-    validate_schema(schema)
-    assert "Error" in schema["components"]["schemas"]
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            if method in {"get", "post"}:
-                assert {"400", "401", "403", "404", "429"} <= set(operation["responses"]), (method, path)
 
 
 @pytest.mark.parametrize("path", ["/api/v1/clients/null,null/", "/api/v1/commissions/abc/pdf/", "/api/v2/"])
