@@ -140,11 +140,21 @@ IF_NONE_MATCH = {
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def _error(description: str) -> dict:
-    return {
+# Headers that come with some errors (DRF sets them): how to authenticate, when to try again.
+ERROR_HEADERS = {
+    "401": {"WWW-Authenticate": {"description": "The scheme to use: `Api-Key`.", "schema": {"type": "string"}}},
+    "429": {"Retry-After": {"description": "Seconds to wait before the next call.", "schema": {"type": "integer"}}},
+}
+
+
+def _error(description: str, status: str = "") -> dict:
+    response = {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    if status in ERROR_HEADERS:
+        response["headers"] = ERROR_HEADERS[status]
+    return response
 
 
 def _enum_varname(value: str) -> str:
@@ -205,10 +215,10 @@ def _document_operation(method: str, operation: dict) -> None:
     declared_400 = responses.get("400", {}).get("description", "")
     responses["400"] = _error(f"{ERROR_RESPONSES['400']} {declared_400}".strip())
     for status, description in ERROR_RESPONSES.items():
-        responses.setdefault(status, _error(description))
+        responses.setdefault(status, _error(description, status))
     if "requestBody" in operation:
         for status, description in BODY_ERROR_RESPONSES.items():
-            responses.setdefault(status, _error(description))
+            responses.setdefault(status, _error(description, status))
     for parameter in operation.get("parameters", []):
         if parameter.get("in") == "query":
             parameter["allowEmptyValue"] = True

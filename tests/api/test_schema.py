@@ -48,6 +48,7 @@ def test_every_status_the_kernel_can_answer_is_documented_with_the_error_model(s
         assert statuses <= set(responses), (method, path)
         for status in statuses:
             assert responses[status]["content"]["application/json"]["schema"] == reference, (method, path, status)
+        assert "Retry-After" in responses["429"]["headers"] and "WWW-Authenticate" in responses["401"]["headers"]
     assert "405" in schema["info"]["description"]
 
 
