@@ -9,6 +9,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
+from portal.core.filters import ordered_range_form
+
 from .models import Accrual, AssetClass, Kind, Statement
 
 MAX_ID = 2**63 - 1
@@ -50,8 +52,11 @@ class AccrualFilter(django_filters.FilterSet):
     client = IdFilter(label=_("Client"), field_name="client_id")
     asset_class = django_filters.ChoiceFilter(label=_("Asset class"), choices=AssetClass.choices)
     date_from = django_filters.DateFilter(label=_("From"), field_name="date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(label=_("To"), field_name="date", lookup_expr="lte")
+    date_to = django_filters.DateFilter(
+        label=_("To"), field_name="date", lookup_expr="lte", help_text=_("Last day; not before date_from.")
+    )
 
     class Meta:
         model = Accrual
         fields = ["statement", "month", "kind", "client", "asset_class", "date_from", "date_to"]
+        form = ordered_range_form(("date_from", "date_to", _("“To” must not be before “From”.")))

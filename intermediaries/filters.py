@@ -10,27 +10,36 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from portal.accounts.roles import Role
+from portal.core.filters import SortFilter, ordered_range_form
 
 from .models import Allocation, AssetClass, Transaction, TransactionType
 
 ASSETS_LIMIT = Decimal("999999999999999999.99")
 
 
+# Bounded like the column (20 digits, 2 places): a larger figure is a clear 400, not a database error.
+class AssetsFilter(django_filters.NumberFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, field_name="assets", min_value=0, max_value=ASSETS_LIMIT, **kwargs)
+
+
 class ClientFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label=_("Name or number"), method="filter_q")
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Client.Status.choices)
-    # Bounded like the column (20 digits, 2 places): a larger figure is a clear 400, not a database error.
-    assets_min = django_filters.NumberFilter(
-        label=_("Assets from"), field_name="assets", lookup_expr="gte", min_value=0, max_value=ASSETS_LIMIT
-    )
-    assets_max = django_filters.NumberFilter(
-        label=_("Assets to"), field_name="assets", lookup_expr="lte", min_value=0, max_value=ASSETS_LIMIT
+    assets_min = AssetsFilter(label=_("Assets from"), lookup_expr="gte")
+    assets_max = AssetsFilter(
+        label=_("Assets to"), lookup_expr="lte", help_text=_("Assets up to this figure; not less than assets_min.")
     )
     asset_class = django_filters.ChoiceFilter(
         label=_("Holds asset class"), choices=AssetClass.choices, method="filter_asset_class"
     )
-    broker = django_filters.ModelChoiceFilter(label=_("Broker"), field_name="advisor", queryset=None)
-    ordering = django_filters.OrderingFilter(
+    broker = django_filters.ModelChoiceFilter(
+        label=_("Broker"),
+        field_name="advisor",
+        queryset=None,
+        help_text=_("Firm managers: a broker of the firm. Anyone else may name only themselves."),
+    )
+    ordering = SortFilter(
         label=_("Sort by"),
         fields=(("last_name", "name"), ("number", "number"), ("assets", "assets"), ("status", "status")),
         field_labels={"last_name": _("Name"), "number": _("Number"), "assets": _("Assets"), "status": _("Status")},
@@ -39,20 +48,25 @@ class ClientFilter(django_filters.FilterSet):
     class Meta:
         model = Client
         fields = ["q", "status", "assets_min", "assets_max", "asset_class", "broker"]
+        form = ordered_range_form(
+            ("assets_min", "assets_max", _("“Assets to” must not be less than “Assets from”.")),
+        )
 
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
-        brokers = get_user_model().objects.none()
-        if actor is not None and actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id:
-            brokers = (
-                get_user_model()
-                .objects.filter(organisation_id=actor.organisation_id, groups__name=Role.INTERMEDIARY)
-                .order_by("last_name")
+        users = get_user_model().objects
+        # Only a firm manager chooses between brokers (the page shows the choice to them alone);
+        # for anyone else the parameter is still checked, so a wrong value is a 400, never ignored.
+        self.broker_choice = bool(actor is not None and actor.has_role(Role.FIRM_MANAGER) and actor.organisation_id)
+        if self.broker_choice:
+            brokers = users.filter(organisation_id=actor.organisation_id, groups__name=Role.INTERMEDIARY).order_by(
+                "last_name"
             )
+        elif actor is not None and actor.is_authenticated:
+            brokers = users.filter(pk=actor.pk)
         else:
-            self.filters.pop("broker")
-        if "broker" in self.filters:
-            self.filters["broker"].queryset = brokers
+            brokers = users.none()
+        self.filters["broker"].queryset = brokers
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -73,12 +87,15 @@ class TransactionFilter(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(label=_("Type"), choices=TransactionType.choices)
     instrument = django_filters.CharFilter(label=_("ISIN"), field_name="instrument__isin", lookup_expr="iexact")
     date_from = django_filters.DateFilter(label=_("From"), field_name="trade_date", lookup_expr="gte")
-    date_to = django_filters.DateFilter(label=_("To"), field_name="trade_date", lookup_expr="lte")
+    date_to = django_filters.DateFilter(
+        label=_("To"), field_name="trade_date", lookup_expr="lte", help_text=_("Last trade day; not before date_from.")
+    )
     portfolio = django_filters.CharFilter(label=_("Portfolio"), field_name="portfolio__number", lookup_expr="iexact")
 
     class Meta:
         model = Transaction
         fields = ["type", "instrument", "date_from", "date_to", "portfolio"]
+        form = ordered_range_form(("date_from", "date_to", _("“To” must not be before “From”.")))
 
 
 # The browsing parameters of the client list (page and API) and what each may hold. Only such

@@ -1,9 +1,10 @@
 from rest_framework import serializers
 
 from commissions.models import Accrual, Statement
+from portal.api.fields import ModelSerializer
 
 
-class StatementSerializer(serializers.ModelSerializer):
+class StatementSerializer(ModelSerializer):
     beneficiary = serializers.EmailField(source="beneficiary.email", read_only=True)
     month = serializers.DateField(source="period", read_only=True)
     pdf_available = serializers.SerializerMethodField()
@@ -83,7 +84,7 @@ class SourceTransactionSerializer(serializers.Serializer):
     currency = serializers.CharField()
 
 
-class AccrualSerializer(serializers.ModelSerializer):
+class AccrualSerializer(ModelSerializer):
     client_number = serializers.CharField(source="client.number", read_only=True)
     portfolio = serializers.CharField(source="portfolio.number", read_only=True)
     isin = serializers.CharField(source="instrument.isin", read_only=True, allow_null=True, default=None)

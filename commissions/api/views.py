@@ -1,14 +1,12 @@
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.views import APIView
 
 from commissions import selectors
 from commissions.filters import AccrualFilter, StatementFilter
 from commissions.models import Accrual, Statement
 from commissions.permissions import can_read_commissions
-from portal.core.files import stored_file_response
+from portal.api.downloads import NO_FORMAT_PARAMETER, PDF_RESPONSES, FileDownloadView
 
 from . import serializers
 
@@ -59,17 +57,19 @@ class StatementDetailView(generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
 
-class StatementPdfView(APIView):
+class StatementPdfView(FileDownloadView):
     permission_classes = [IsCommissionReader]
 
     @extend_schema(
         operation_id="commissions_pdf_retrieve",
-        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
-        description="The monthly statement as PDF (404 until the month is closed and the PDF rendered).",
+        responses=PDF_RESPONSES,
+        parameters=[NO_FORMAT_PARAMETER],
+        description="The monthly statement as PDF (404 until the month is closed and the PDF rendered). "
+        "Sent as `application/pdf`, or as `application/octet-stream` to a client that accepts only that.",
     )
     def get(self, request, statement_id):
         statement = selectors.access_statement(actor=request.user, statement_id=statement_id)
-        return stored_file_response(statement.pdf, filename=f"commission-statement-{statement.period:%Y-%m}.pdf")
+        return self.file_response(statement.pdf, filename=f"commission-statement-{statement.period:%Y-%m}.pdf")
 
 
 class AccrualListView(generics.ListAPIView):

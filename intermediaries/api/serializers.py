@@ -3,9 +3,10 @@ from rest_framework import serializers
 
 from clients.models import Client
 from intermediaries.models import Portfolio, Transaction
+from portal.api.fields import BlankAsNullEmailField, ModelSerializer
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(ModelSerializer):
     advisor = serializers.EmailField(source="advisor.email", allow_null=True, read_only=True)
 
     class Meta:
@@ -14,6 +15,8 @@ class ClientSerializer(serializers.ModelSerializer):
 
 
 class ClientDetailSerializer(ClientSerializer):
+    email = BlankAsNullEmailField(help_text="The client's e-mail address; null when none is known.")
+
     class Meta(ClientSerializer.Meta):
         fields = [
             *ClientSerializer.Meta.fields,
@@ -27,13 +30,13 @@ class ClientDetailSerializer(ClientSerializer):
         ]
 
 
-class PortfolioSerializer(serializers.ModelSerializer):
+class PortfolioSerializer(ModelSerializer):
     class Meta:
         model = Portfolio
         fields = ["id", "number", "name", "currency", "opened_on", "status", "market_value", "valued_on"]
 
 
-class TransactionSerializer(serializers.ModelSerializer):
+class TransactionSerializer(ModelSerializer):
     portfolio = serializers.CharField(source="portfolio.number")
     isin = serializers.CharField(source="instrument.isin", allow_null=True, default=None)
     instrument = serializers.CharField(source="instrument.name", allow_null=True, default=None)
@@ -98,16 +101,17 @@ class PerformanceSerializer(serializers.Serializer):
 
 
 class PerformanceQuerySerializer(serializers.Serializer):
-    # "from" is a Python keyword: the field is renamed in to_internal_value.
     to = serializers.DateField(required=False)
 
-    def to_internal_value(self, data):
-        values = super().to_internal_value(data)
-        raw = data.get("from")
-        if raw:
-            values["from"] = serializers.DateField().run_validation(raw)
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword, so it cannot be declared in the class body.
+        fields["from"] = serializers.DateField(required=False)
+        return fields
+
+    def validate(self, values):
         if values.get("from") and values.get("to") and values["from"] > values["to"]:
-            raise serializers.ValidationError({"from": _("The start must not be after the end.")})
+            raise serializers.ValidationError({"from": [_("The start must not be after the end.")]})
         return values
 
 

@@ -1,7 +1,7 @@
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -28,7 +28,11 @@ class IsBroker(HasRole):
 
 
 class ClientListView(generics.ListAPIView):
-    """Clients the caller may see, searchable and filterable as on the client list page."""
+    """Clients the caller may see, searchable and filterable as on the client list page.
+
+    `assets_min` above `assets_max` is a 400 naming `assets_max`; `broker` must be a broker of the
+    caller's firm for a firm manager, and the caller themselves for anyone else (a 400 otherwise).
+    """
 
     permission_classes = [IsBroker]
     serializer_class = serializers.ClientSerializer
@@ -120,9 +124,14 @@ class ClientPerformanceView(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: inception)"),
-            OpenApiParameter("to", OpenApiTypes.DATE, description="Last day (default: latest valuation)"),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATE, description="Last day (default: latest valuation); not before `from`."
+            ),
         ],
-        responses=serializers.PerformanceSerializer,
+        responses={
+            200: serializers.PerformanceSerializer,
+            400: OpenApiResponse(description="Besides a malformed date: `from` after `to` (`details.from`)."),
+        },
         operation_id="clients_performance_retrieve",
     )
     def get(self, request, client_id):
@@ -142,12 +151,12 @@ class DashboardView(APIView):
     permission_classes = [IsBroker]
 
     @extend_schema(
-        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=selectors.PERIODS)],
+        parameters=[OpenApiParameter("period", OpenApiTypes.STR, enum=selectors.PERIODS, description="Default: YTD")],
         responses=serializers.DashboardSerializer,
         operation_id="dashboard_retrieve",
     )
     def get(self, request):
-        period = request.query_params.get("period", "YTD")
+        period = request.query_params.get("period") or "YTD"  # empty, as forms send it, is not given
         if period not in selectors.PERIODS:
             raise ValidationError(
                 {"period": _("Choose one of %(periods)s.") % {"periods": ", ".join(selectors.PERIODS)}}

@@ -3,12 +3,14 @@ from urllib.parse import urlencode
 
 from django.contrib import auth
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import is_verified
+
+from portal.core.errors import error_json_response
 
 from .two_factor import second_factor_required, session_verified, user_has_second_factor
 
@@ -57,9 +59,8 @@ class SecondFactorMiddleware:
     @staticmethod
     def _refuse(request, target):
         if request.path.startswith("/api/"):
-            return JsonResponse(
-                {"error": {"code": "second_factor_required", "message": _("Verify your second factor first.")}},
-                status=403,
+            return error_json_response(
+                code="second_factor_required", message=_("Verify your second factor first."), status=403
             )
         # Coming back to a POST-only address after the code would fail; go back to the page instead.
         next_url = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("core:home")

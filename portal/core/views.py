@@ -2,12 +2,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.accounts.roles import Role
 
 from . import health, navigation
+from .errors import error_json_response
 
 
 @login_required
@@ -62,6 +64,11 @@ def error_404(request, exception=None):
 
 
 def error_500(request):
+    if request.path.startswith("/api/"):
+        # A script reads the API's error format, never an HTML page.
+        return error_json_response(
+            code="server_error", message=_("Something went wrong on our side; please try again later."), status=500
+        )
     return render(request, "500.html", status=500)
 
 

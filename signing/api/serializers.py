@@ -1,11 +1,13 @@
 from django.urls import reverse
 from rest_framework import serializers
 
+from portal.api.fields import ModelSerializer, StrictCharField
+
 from ..models import SignatureAttachment, SignatureRequest
 from ..validators import CURRENCIES
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class AttachmentSerializer(ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -21,7 +23,7 @@ class PortfolioSerializer(serializers.Serializer):
     label = serializers.CharField(source="portfolio_label")
 
 
-class SignatureRequestSerializer(serializers.ModelSerializer):
+class SignatureRequestSerializer(ModelSerializer):
     reference = serializers.CharField(source="short_reference", read_only=True)
     recipient = serializers.CharField(source="recipient_key")
     recipient_name = serializers.CharField(source="recipient_label")
@@ -82,7 +84,13 @@ class SignatureRequestSerializer(serializers.ModelSerializer):
 
 
 class SignatureRequestCreateSerializer(serializers.Serializer):
-    """Input for a new request; the content rules are the services' (the same as on the page)."""
+    """Input for a new request, sent as multipart/form-data (attachments are files).
+
+    The content rules are the services' (the same as on the page) and depend on `kind`: a fund
+    transfer needs `amount`, `currency`, `portfolio`, `payee_name` and a valid `payee_iban`; a
+    product subscription `amount`, `currency`, `portfolio` and `product_name`; a document a
+    `message`. A field left out, or sent empty, is not given.
+    """
 
     recipient = serializers.CharField(
         max_length=64, help_text="The client's id, as /api/v1/clients/ lists it (the client needs a portal login)."
@@ -90,8 +98,9 @@ class SignatureRequestCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=SignatureRequest.Kind.choices)
     title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     message = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
-    amount = serializers.DecimalField(max_digits=20, decimal_places=2, required=False, allow_null=True, default=None)
-    currency = serializers.ChoiceField(choices=CURRENCIES, required=False, allow_blank=True, default="")
+    # Left out rather than null: a multipart form has no null. More than zero (a 400 otherwise).
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2, required=False)
+    currency = serializers.ChoiceField(choices=CURRENCIES, required=False)
     portfolio = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default="", help_text="The portfolio number."
     )
@@ -104,7 +113,7 @@ class SignatureRequestCreateSerializer(serializers.Serializer):
         child=serializers.FileField(allow_empty_file=True),
         required=False,
         default=list,
-        help_text="PDF, PNG or JPEG (multipart only).",
+        help_text="PDF, PNG or JPEG files, each at most SIGNING_MAX_ATTACHMENT_BYTES (10 MB; 413 above).",
     )
     send = serializers.BooleanField(
         required=False, default=False, help_text="Send to the client at once instead of keeping a draft."
@@ -112,4 +121,4 @@ class SignatureRequestCreateSerializer(serializers.Serializer):
 
 
 class CancelSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=5000, required=False, allow_blank=True, default="")

@@ -8,10 +8,10 @@ changes nothing. The client's actions (code, sign, decline) stay in the browser.
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -62,7 +62,9 @@ class SignatureRequestListView(generics.ListCreateAPIView):
 
     permission_classes = [IsBroker]
     serializer_class = serializers.SignatureRequestSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    # A new request may carry files: multipart/form-data only, one request format per operation.
+    parser_classes = [MultiPartParser]
+    filterset_class = SignatureRequestFilter  # filter_queryset applies it; named here for the schema
     queryset = SignatureRequest.objects.none()  # for the schema; get_queryset scopes to the caller
 
     def get_queryset(self):
@@ -81,9 +83,20 @@ class SignatureRequestListView(generics.ListCreateAPIView):
         return filterset.qs
 
     @extend_schema(
-        request=serializers.SignatureRequestCreateSerializer,
-        responses={201: serializers.SignatureRequestSerializer},
+        request={"multipart/form-data": serializers.SignatureRequestCreateSerializer},
+        responses={
+            201: serializers.SignatureRequestSerializer,
+            400: OpenApiResponse(
+                description="Besides malformed fields, the content rules of the request's kind (`details` "
+                "names the field): `recipient` one of your clients with a portal login (a client that is not "
+                "yours is a 400 naming `recipient`, since it is a reference in the body); `portfolio` one of "
+                "that client's open portfolios; `amount` more than zero; a valid `payee_iban`; the fields "
+                "each kind requires; attachments that are really PDF, PNG or JPEG, at most "
+                "SIGNING_MAX_ATTACHMENTS (10) of them."
+            ),
+        },
         operation_id="signature_requests_create",
+        description="A new request, kept as a draft, or sent to the client at once with `send=true`.",
     )
     def post(self, request):
         data = serializers.SignatureRequestCreateSerializer(data=request.data)
@@ -125,7 +138,13 @@ class SignatureRequestCancelView(APIView):
 
     @extend_schema(
         request=serializers.CancelSerializer,
-        responses=serializers.SignatureRequestSerializer,
+        responses={
+            200: serializers.SignatureRequestSerializer,
+            400: OpenApiResponse(
+                description="The request can no longer be cancelled (it was signed, declined, expired or "
+                "cancelled already): `details.non_field_errors` says why."
+            ),
+        },
         operation_id="signature_requests_cancel",
     )
     def post(self, request, request_id):

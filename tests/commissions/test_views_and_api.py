@@ -134,3 +134,12 @@ def test_pages_and_endpoints_run_the_same_queries_for_small_and_large_months(cas
     with CaptureQueriesContext(connection) as large:
         assert client.get(target).status_code == 200
     assert len(large) == len(small)
+
+
+def test_a_reversed_entry_range_is_a_400(cast, login_as, accrued):
+    client = login_as(cast.broker1)
+    response = client.get("/api/v1/commissions/accruals/", {"date_from": "2026-09-30", "date_to": "2026-09-01"})
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"date_to": ["“To” must not be before “From”."]}
+    good = client.get("/api/v1/commissions/accruals/", {"date_from": "2026-09-01", "date_to": "2026-09-01"})
+    assert good.status_code == 200 and good.json()["count"] > 0

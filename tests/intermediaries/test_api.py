@@ -98,3 +98,89 @@ def test_an_assets_bound_beyond_the_column_is_a_400(cast, login_as, workspace):
     response = login_as(cast.broker1).get(api("client-list"), {"assets_max": "1e51"})
     assert response.status_code == 400
     assert "assets_max" in response.json()["error"]["details"]
+
+
+def numbers(response) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [c["number"] for c in response.json()["results"]]
+
+
+def test_sort_keys_are_repeated_parameters_applied_in_order(cast, login_as, workspace):
+    client = login_as(cast.broker1)
+    assert numbers(client.get(api("client-list"), {"ordering": ["-status", "name"]})) == ["C1002", "C1001"]
+    assert numbers(client.get(api("client-list"), {"ordering": ["status", "-name"]})) == ["C1001", "C1002"]
+    assert numbers(client.get(api("client-list"), {"ordering": ""})) == ["C1001", "C1002"]
+
+
+def test_the_comma_form_of_ordering_is_refused_with_the_form_to_use(cast, login_as, workspace):
+    response = login_as(cast.broker1).get(api("client-list"), {"ordering": "-status,name"})
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {
+        "ordering": [
+            "-status,name is not a sort key; for several keys repeat the parameter (?ordering=-assets&ordering=name)."
+        ]
+    }
+
+
+def test_the_client_page_sorts_with_the_same_filter(cast, login_as, workspace):
+    html = login_as(cast.broker1).get(reverse("intermediaries:client-list"), {"ordering": "-name"}).content.decode()
+    assert html.index("Brandt") < html.index("Albers")
+
+
+def test_a_broker_may_name_only_themselves_as_broker(cast, login_as, workspace):
+    from clients.services import client_share
+
+    client_share(actor=cast.manager, client=workspace.carla, broker=cast.broker1)
+    client = login_as(cast.broker1)
+    assert numbers(client.get(api("client-list"))) == ["C1001", "C1002", "C2001"]
+    # Their own book, without the client shared with them.
+    assert numbers(client.get(api("client-list"), {"broker": cast.broker1.pk})) == ["C1001", "C1002"]
+    for value in (cast.broker2.pk, "null", "0"):
+        response = client.get(api("client-list"), {"broker": value})
+        assert response.status_code == 400, value
+        assert list(response.json()["error"]["details"]) == ["broker"]
+
+
+def test_a_firm_manager_may_not_name_another_firms_broker(cast, login_as, workspace):
+    response = login_as(cast.manager).get(api("client-list"), {"broker": cast.broker3.pk})
+    assert response.status_code == 400 and list(response.json()["error"]["details"]) == ["broker"]
+
+
+def test_the_page_offers_the_broker_choice_to_firm_managers_only(cast, login_as, workspace):
+    assert 'name="broker"' in login_as(cast.manager).get(reverse("intermediaries:client-list")).content.decode()
+    assert 'name="broker"' not in login_as(cast.broker1).get(reverse("intermediaries:client-list")).content.decode()
+
+
+def test_an_assets_range_that_is_reversed_is_a_400_on_the_api_and_an_error_on_the_page(cast, login_as, workspace):
+    client = login_as(cast.broker1)
+    response = client.get(api("client-list"), {"assets_min": "5000", "assets_max": "100"})
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"assets_max": ["“Assets to” must not be less than “Assets from”."]}
+    page = client.get(reverse("intermediaries:client-list"), {"assets_min": "5000", "assets_max": "100"})
+    assert "“Assets to” must not be less than “Assets from”." in page.content.decode()
+    assert numbers(client.get(api("client-list"), {"assets_min": "100", "assets_max": "100000"})) == ["C1001", "C1002"]
+
+
+def test_negative_assets_bounds_are_refused(cast, login_as, workspace):
+    response = login_as(cast.broker1).get(api("client-list"), {"assets_max": "-1"})
+    assert response.status_code == 400 and list(response.json()["error"]["details"]) == ["assets_max"]
+
+
+def test_a_reversed_transaction_range_is_a_400(cast, login_as, workspace):
+    response = login_as(cast.broker1).get(
+        api("client-transactions", workspace.anna.pk), {"date_from": "2026-10-01", "date_to": "2026-09-01"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"date_to": ["“To” must not be before “From”."]}
+
+
+def test_a_malformed_performance_date_is_a_400_not_a_server_error(cast, login_as, workspace):
+    response = login_as(cast.broker1).get(api("client-performance", workspace.anna.pk), {"from": "AAA"})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["details"]) == ["from"]
+
+
+def test_a_client_without_email_has_null_not_an_empty_string(cast, login_as, workspace):
+    client = login_as(cast.broker1)
+    assert client.get(api("client-detail", workspace.bert.pk)).json()["email"] is None
+    assert client.get(api("client-detail", workspace.anna.pk)).json()["email"] == "anna@example.com"

@@ -178,3 +178,43 @@ def test_the_list_runs_the_same_queries_for_few_and_many_reports(cast, workspace
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("body", "details"),
+    [
+        (
+            {
+                "kind": "portfolio_statement",
+                "client_id": "dora",
+                "period_start": "2026-09-01",
+                "period_end": "2026-09-30",
+            },
+            {"client_id": ["Choose one of your clients."]},
+        ),
+        (
+            {"kind": "inducements", "broker_id": "3", "period_start": "2026-09-01", "period_end": "2026-09-30"},
+            {"broker_id": ["A valid integer is required."]},
+        ),
+    ],
+)
+def test_a_body_reference_that_is_not_yours_is_a_400_naming_the_field(cast, workspace, login_as, body, details):
+    """A client or broker named in the body is a reference, not the address: 400 naming it, never 404."""
+    if body.get("client_id") == "dora":
+        body = {**body, "client_id": workspace.dora.pk}
+    response = login_as(cast.broker1).post("/api/v1/reports/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == details
+    assert not Report.objects.exists()
+
+
+def test_another_brokers_disclosure_is_refused_under_broker_id(cast, workspace, login_as):
+    body = {
+        "kind": "inducements",
+        "broker_id": cast.broker2.pk,
+        "period_start": "2026-09-01",
+        "period_end": "2026-09-30",
+    }
+    response = login_as(cast.broker1).post("/api/v1/reports/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"] == {"broker_id": ["Choose a broker whose commissions you may disclose."]}

@@ -27,8 +27,8 @@ def body(book, **changes):
     }
 
 
-def test_a_broker_creates_a_draft_with_json(cast, book, login_as):
-    response = login_as(cast.broker1).post(LIST, body(book), content_type="application/json")
+def test_a_broker_creates_a_draft_with_a_multipart_form(cast, book, login_as):
+    response = login_as(cast.broker1).post(LIST, body(book))
 
     assert response.status_code == 201
     data = response.json()
@@ -68,7 +68,7 @@ def test_a_broker_creates_and_sends_with_attachments_in_one_multipart_call(cast,
     ],
 )
 def test_bad_input_answers_400_with_the_field_and_changes_nothing(cast, book, login_as, changes, field):
-    response = login_as(cast.broker1).post(LIST, body(book, **changes), content_type="application/json")
+    response = login_as(cast.broker1).post(LIST, body(book, **changes))
 
     assert response.status_code == 400
     error = response.json()["error"]
@@ -77,10 +77,30 @@ def test_bad_input_answers_400_with_the_field_and_changes_nothing(cast, book, lo
     assert not SignatureRequest.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        ('{"recipient": "1", "kind": "document"}', "application/json"),
+        ("recipient=1&kind=document", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_create_takes_only_a_multipart_form_and_says_so_in_the_error_format(
+    cast, book, login_as, content, content_type
+):
+    response = login_as(cast.broker1).post(LIST, content, content_type=content_type)
+
+    assert response.status_code == 415
+    assert response.json()["error"] == {
+        "code": "unsupported_media_type",
+        "message": f'Unsupported media type "{content_type}" in request.',
+        "status": 415,
+        "details": {},
+    }
+    assert not SignatureRequest.objects.exists()
+
+
 def test_a_client_of_another_firm_cannot_be_addressed(cast, book, login_as):
-    response = login_as(cast.broker1).post(
-        LIST, body(book, recipient=str(book.dora.pk)), content_type="application/json"
-    )
+    response = login_as(cast.broker1).post(LIST, body(book, recipient=str(book.dora.pk)))
     assert response.status_code == 400
     assert response.json()["error"]["details"]["recipient"] == ["Choose one of your clients."]
 
@@ -159,9 +179,9 @@ def test_an_api_key_reaches_the_endpoints_only_through_its_signature_requests_sc
     reader = key({"signature_requests": "read"})
     other = key({"clients": "read"})
 
-    created = erp.post(LIST, body(book), content_type="application/json", **writer)
+    created = erp.post(LIST, body(book), **writer)
     assert created.status_code == 201
     assert erp.get(LIST, **reader).json()["count"] == 1
-    assert erp.post(LIST, body(book), content_type="application/json", **reader).status_code == 403
+    assert erp.post(LIST, body(book), **reader).status_code == 403
     assert erp.get(LIST, **other).status_code == 403
     assert SignatureRequest.objects.count() == 1
