@@ -70,8 +70,8 @@ def report_request(
             .first()
         )
         if same is not None and report_recover(report_id=same.pk, actor=actor) != Report.Status.FAILED:
-            same.refresh_from_db()
-            return same
+            # Read again inside the transaction (a stuck render was queued again just now).
+            return Report.objects.select_related("client", "broker").get(pk=same.pk)
         if pending.count() >= MAX_PENDING:
             raise ValidationError(
                 _("You have %(count)d reports in progress; wait for them to finish.") % {"count": MAX_PENDING},
