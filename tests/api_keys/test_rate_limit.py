@@ -29,6 +29,12 @@ def _fixed_clock(monkeypatch):
 
 
 @pytest.fixture
+def without_redis(settings):
+    """The embedded default: no Redis at all, whatever this run's REDIS_URL is."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
 def redis_cache(settings, private_redis):
     settings.CACHES = cache_settings(private_redis.url)
     return private_redis
@@ -38,7 +44,9 @@ def calls(secret: str, count: int) -> list[int]:
     return [Client().get(ME, **auth(secret)).status_code for _ in range(count)]
 
 
-def test_over_the_rate_a_key_gets_429_with_retry_after_until_its_window_ends(cast, settings, monkeypatch):
+def test_over_the_rate_a_key_gets_429_with_retry_after_until_its_window_ends(
+    cast, settings, monkeypatch, without_redis
+):
     settings.PORTAL_API_KEY_RATE = "3/minute"
     key, secret = key_for(cast.broker1, {"account": "read"})
 
@@ -156,8 +164,7 @@ def in_parallel(secret: str, *, threads: int, calls_each: int) -> list[int]:
 def test_300_parallel_calls_on_a_fresh_key_with_a_rate_of_50_serve_exactly_50(
     cast, settings, request, counter, _role_groups_after_flush
 ):
-    if counter == "redis":
-        request.getfixturevalue("redis_cache")
+    request.getfixturevalue("redis_cache" if counter == "redis" else "without_redis")
     settings.PORTAL_API_KEY_RATE = "50/minute"
     key, secret = key_for(cast.broker1, {"account": "read"})
 
