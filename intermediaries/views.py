@@ -1,8 +1,5 @@
-import csv
-
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date
@@ -14,36 +11,13 @@ from clients import services as client_services
 from clients.selectors import access_client, client_may_share, client_rows, client_shares
 from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.decorators import role_required
+from portal.core.lists import csv_response, filter_error_response, filtered, list_page, plain_number
 from portal.core.versioned_cache import cached_figures
 
 from . import selectors
 from .filters import ClientFilter, TransactionFilter, browsing_key
 from .forms import ShareForm
 from .models import AssetClass, Valuation
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _prepend(header, rows)), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _plain(number) -> str:
-    """Decimals as a spreadsheet reads them: 20.5, not 20.50000000 or 0E-8."""
-    return format(number.normalize(), "f") if number else "0"
-
-
-def _prepend(first, rest):
-    yield first
-    yield from rest
 
 
 @role_required(*BROKER_ROLES)
@@ -92,41 +66,40 @@ def client_list_view(request):
         else "intermediaries/partials/_client_list_body.html"
     )
 
-    def render_body():
-        clients = client_rows(actor=request.user)
-        filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
-        rows = filterset.qs if filterset.is_valid() else clients.none()
-        if not request.GET.get("ordering"):
-            rows = rows.order_by("last_name", "first_name", "pk")
-        page = Paginator(rows, 25).get_page(request.GET.get("page"))
-        query = request.GET.copy()
-        query.pop("page", None)
-        return render_to_string(template, {"filter": filterset, "page": page, "query": query})
+    def render_body() -> tuple[str, int]:
+        listing = list_page(
+            request,
+            ClientFilter,
+            client_rows(actor=request.user),
+            per_page=25,
+            ordering=("last_name", "first_name", "pk"),
+            actor=request.user,
+        )
+        return render_to_string(template, listing.context), listing.status
 
     list_key = browsing_key(request.GET)
     if list_key is None:  # a search or an unusual parameter: rendered fresh
-        body = render_body()
+        body, status = render_body()
     else:
-        body = _cached_html(
+        body, status = _cached_html(
             f"client-list:{template}", (*selectors.actor_key(actor=request.user), *list_key), render_body
         )
     if request.htmx:
-        return HttpResponse(body)
-    return render(request, "intermediaries/client_list.html", {"body": body})
+        return HttpResponse(body, status=status)
+    return render(request, "intermediaries/client_list.html", {"body": body}, status=status)
 
 
 @role_required(*BROKER_ROLES)
 def client_export(request):
-    clients = client_rows(actor=request.user)
-    filterset = ClientFilter(request.GET, queryset=clients, actor=request.user)
+    filterset = filtered(request, ClientFilter, client_rows(actor=request.user), actor=request.user)
     if not filterset.is_valid():
-        return JsonResponse({"error": {"code": "invalid", "details": filterset.errors}}, status=400)
+        return filter_error_response(filterset)
     rows = filterset.qs.order_by("last_name", "first_name", "pk")
     header = [_("Number"), _("First name"), _("Last name"), _("Status"), _("Assets"), _("Currency"), _("Broker")]
-    return _csv_response(
-        "clients.csv",
-        header,
-        (
+    return csv_response(
+        filename="clients.csv",
+        header=header,
+        rows=(
             [
                 c.number,
                 c.first_name,
@@ -216,26 +189,24 @@ def _num(value):
 @role_required(*BROKER_ROLES)
 def transaction_list_view(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
-    transactions = selectors.transactions_of(client=client)
-    filterset = TransactionFilter(request.GET, queryset=transactions)
-    rows = (filterset.qs if filterset.is_valid() else transactions.none()).order_by("-trade_date", "-id")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"client": client, "filter": filterset, "page": page, "query": query}
+    listing = list_page(
+        request,
+        TransactionFilter,
+        selectors.transactions_of(client=client).order_by("-trade_date", "-id"),
+        per_page=50,
+    )
     template = (
         "intermediaries/partials/_transaction_rows.html" if request.htmx else "intermediaries/transaction_list.html"
     )
-    return render(request, template, context)
+    return render(request, template, {"client": client, **listing.context}, status=listing.status)
 
 
 @role_required(*BROKER_ROLES)
 def transaction_export(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
-    transactions = selectors.transactions_of(client=client)
-    filterset = TransactionFilter(request.GET, queryset=transactions)
+    filterset = filtered(request, TransactionFilter, selectors.transactions_of(client=client))
     if not filterset.is_valid():
-        return JsonResponse({"error": {"code": "invalid", "details": filterset.errors}}, status=400)
+        return filter_error_response(filterset)
     header = [
         _("Date"),
         _("Portfolio"),
@@ -248,18 +219,18 @@ def transaction_export(request, client_id):
         _("Currency"),
     ]
     rows = filterset.qs.order_by("-trade_date", "-id")
-    return _csv_response(
-        f"transactions-{client.number}.csv",
-        header,
-        (
+    return csv_response(
+        filename=f"transactions-{client.number}.csv",
+        header=header,
+        rows=(
             [
                 t.trade_date.isoformat(),
                 t.portfolio.number,
                 t.get_type_display(),
                 t.instrument.isin if t.instrument else "",
                 t.instrument.name if t.instrument else "",
-                _plain(t.quantity),
-                _plain(t.price),
+                plain_number(t.quantity),
+                plain_number(t.price),
                 t.amount,
                 t.currency,
             ]

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from portal.core.decorators import role_required
 from portal.core.files import stored_file_response
+from portal.core.lists import page_of
 
 from . import selectors, services
 from .forms import ReportRequestForm
@@ -19,11 +19,11 @@ _FORM_FIELDS = {name: name for name in ("kind", "client", "broker", "period_star
 
 
 def _page(request, form=None, status=200):
-    page = Paginator(selectors.report_list(actor=request.user), 20).get_page(request.GET.get("page"))
+    listing = page_of(request, selectors.report_list(actor=request.user), per_page=20)
     context = {
-        "page": page,
+        **listing,
         "form": form or ReportRequestForm(actor=request.user),
-        "polling": any(r.pending for r in page),
+        "polling": any(r.pending for r in listing["page"]),
     }
     if request.htmx and request.method == "GET":
         return render(request, "reports/partials/_report_rows.html", context)

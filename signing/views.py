@@ -7,7 +7,6 @@ not the actor's answers 404 whatever the URL; writes go through the services.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.decorators import role_required
 from portal.core.files import stored_file_response
+from portal.core.lists import list_page, page_of
 from portal.core.uploads import UNKNOWN_KIND, UploadTooLarge
 
 from . import addressbook, permissions, selectors, services
@@ -49,15 +49,11 @@ VERIFY_MAX_BYTES = 20 * 1024 * 1024
 @role_required(*BROKERS)
 @require_GET
 def request_list(request):
-    rows = selectors.signature_request_list(actor=request.user)
-    filterset = SignatureRequestFilter(request.GET, queryset=rows)
-    rows = filterset.qs if filterset.is_valid() else rows.none()
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filter": filterset, "page": page, "query": query}
+    listing = list_page(
+        request, SignatureRequestFilter, selectors.signature_request_list(actor=request.user), per_page=PAGE_SIZE
+    )
     template = "signing/partials/_request_rows.html" if request.htmx else "signing/request_list.html"
-    return render(request, template, context)
+    return render(request, template, listing.context, status=listing.status)
 
 
 @role_required(*BROKERS)
@@ -293,9 +289,9 @@ def signed_pdf(request, request_id):
 @role_required(Role.CLIENT)
 @require_GET
 def inbox(request):
-    rows = selectors.inbox_list(actor=request.user)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "signing/inbox.html", {"page": page, "query": None})
+    return render(
+        request, "signing/inbox.html", page_of(request, selectors.inbox_list(actor=request.user), per_page=PAGE_SIZE)
+    )
 
 
 @login_required
@@ -393,10 +389,9 @@ def backoffice_inbox(request):
     if state not in ("open", "processed", "returned", "all"):
         state = "open"
     rows = selectors.backoffice_inbox(actor=request.user, state=state)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "signing/backoffice_inbox.html", {"page": page, "state": state, "query": query})
+    return render(
+        request, "signing/backoffice_inbox.html", {**page_of(request, rows, per_page=PAGE_SIZE), "state": state}
+    )
 
 
 @role_required(Role.BACKOFFICE)

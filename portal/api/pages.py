@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from portal.accounts.two_factor import session_verified, user_has_second_factor
+from portal.core.lists import page_of
 
 from . import selectors, services
 from .forms import ApiKeyCreateForm, ApiKeyRotateForm
@@ -46,13 +46,14 @@ def _with_scope_labels(key: ApiKey) -> ApiKey:
 
 
 def _list_page(request, *, form=None, status=200):
-    page = Paginator(selectors.api_key_list(actor=request.user), 25).get_page(request.GET.get("page"))
+    listing = page_of(request, selectors.api_key_list(actor=request.user), per_page=25)
+    page = listing["page"]
     page.object_list = [_with_scope_labels(key) for key in page.object_list]
     return render(
         request,
         "api_keys/key_list.html",
         {
-            "page": page,
+            **listing,
             "form": form or ApiKeyCreateForm(),
             "rotate_form": ApiKeyRotateForm(),
             "verified": session_verified(request.user),

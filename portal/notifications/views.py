@@ -3,13 +3,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+
+from portal.core.lists import page_of
 
 from . import selectors, services
 from .forms import OutboxFilterForm, PreferencesForm
@@ -23,8 +24,11 @@ PAGE_SIZE = 20
 def notification_list(request):
     unread_only = request.GET.get("unread") == "1"
     notifications = selectors.notification_list(user=request.user, unread_only=unread_only)
-    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page, "unread_only": unread_only})
+    return render(
+        request,
+        "notifications/list.html",
+        {**page_of(request, notifications, per_page=PAGE_SIZE), "unread_only": unread_only},
+    )
 
 
 @login_required
@@ -94,7 +98,6 @@ def dev_outbox(request):
     outbox = selectors.outbox_list(
         user=request.user, channel=filters.get("channel", ""), status=filters.get("status", ""), q=filters.get("q", "")
     )
-    page = Paginator(outbox, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(request, "notifications/dev_outbox.html", {"page": page, "form": form, "query": query.urlencode()})
+    return render(
+        request, "notifications/dev_outbox.html", {**page_of(request, outbox, per_page=PAGE_SIZE), "form": form}
+    )

@@ -98,12 +98,23 @@ def test_the_transaction_filter_narrows_by_type(cast, login_as, workspace):
     assert "Dividend" in html and "Fee" not in html.split('data-testid="transaction-table"')[1].split("</table>")[0]
 
 
-def test_a_bad_transaction_filter_gets_a_clear_error(cast, login_as, workspace):
-    response = login_as(cast.broker1).get(
-        reverse("intermediaries:transaction-list", args=[workspace.anna.pk]), {"date_from": "yesterday"}
-    )
-    assert response.status_code == 200
-    assert "Enter a valid date." in response.content.decode()
+def test_a_bad_transaction_filter_gets_the_same_clear_error_on_the_page_and_its_export(cast, login_as, workspace):
+    broker = login_as(cast.broker1)
+    bad = {"date_from": "yesterday"}
+
+    page = broker.get(reverse("intermediaries:transaction-list", args=[workspace.anna.pk]), bad)
+    export = broker.get(reverse("intermediaries:transaction-export", args=[workspace.anna.pk]), bad)
+
+    assert page.status_code == 400
+    assert "Enter a valid date." in page.content.decode()
+    assert "No transactions match." in page.content.decode()  # no rows for a filter that means nothing
+    assert export.status_code == 400
+    assert export.json()["error"] == {
+        "code": "invalid",
+        "message": "The filter has invalid values.",
+        "status": 400,
+        "details": {"date_from": ["Enter a valid date."]},
+    }
 
 
 @pytest.mark.parametrize("who", ["client1", "backoffice", "outsider", "merchant"])
