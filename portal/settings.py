@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "portal.notifications",
     "portal.core",
     "portal.api",
+    "portal.shell",
     "clients",
     "signing",
     "intermediaries",
@@ -97,7 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "portal.core.context_processors.portal",
+                "portal.shell.context_processors.portal",
             ],
         },
     },
@@ -223,7 +224,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "shell:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 # django-allauth: e-mail is the login; e-mail changes are verified; repeated failures lock out.

@@ -5,20 +5,20 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from portal.api import views as api_views
-from portal.core import views as core_views
+from portal.shell import views as shell_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("portal.accounts.urls")),
-    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("i18n/setlang/", shell_views.set_language, name="set_language"),
     path("notifications/", include("portal.notifications.urls")),
     path("broker/", include("intermediaries.urls")),
     path("signing/", include("signing.urls")),
     path("profile/api-keys/", include("portal.api.page_urls")),
     path("commissions/", include("commissions.urls")),
     path("reports/", include("reports.urls")),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", shell_views.healthz, name="healthz"),
     path("api/v1/", include("portal.api.urls")),
     path("api/v1/", include("intermediaries.api.urls")),
     path("api/v1/", include("signing.api.urls")),
@@ -27,9 +27,9 @@ urlpatterns = [
     path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     re_path(r"^api/", api_views.api_not_found),
-    path("", include("portal.core.urls")),
+    path("", include("portal.shell.urls")),
 ]
 
-handler403 = "portal.core.views.error_403"
-handler404 = "portal.core.views.error_404"
-handler500 = "portal.core.views.error_500"
+handler403 = "portal.shell.views.error_403"
+handler404 = "portal.shell.views.error_404"
+handler500 = "portal.shell.views.error_500"

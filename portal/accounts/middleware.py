@@ -63,7 +63,7 @@ class SecondFactorMiddleware:
                 code="second_factor_required", message=_("Verify your second factor first."), status=403
             )
         # Coming back to a POST-only address after the code would fail; go back to the page instead.
-        next_url = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("core:home")
+        next_url = request.get_full_path() if request.method in ("GET", "HEAD") else reverse("shell:home")
         url = f"{reverse(target)}?{urlencode({'next': next_url})}"
         if request.headers.get("HX-Request"):
             # An htmx request would swap the whole 2FA page into a fragment; make it a full navigation.

@@ -23,7 +23,7 @@ def _next_url(request, default: str = "") -> str:
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return default or reverse("core:home")
+    return default or reverse("shell:home")
 
 
 def _redirect_with_next(url_name: str, next_url: str):

@@ -40,7 +40,7 @@ class CacheKeyToForget(models.Model):
 
 
 class WorkerHeartbeat(models.Model):
-    """The last sign of life of one Celery worker, read by /healthz (portal.core.health).
+    """The last sign of life of one Celery worker, read by /healthz (portal.shell.health).
 
     Written by the worker's consumer (portal.core.worker_heartbeat) when it starts consuming and
     every PORTAL_WORKER_HEARTBEAT_SECONDS after, and deleted when it shuts down. It lives in the

@@ -53,8 +53,8 @@ def role_home_url(role: str | None) -> str:
     if role in _role_homes:
         return reverse(_role_homes[role])
     if role:
-        return reverse("core:role-home", kwargs={"role": role})
-    return reverse("core:welcome")
+        return reverse("shell:role-home", kwargs={"role": role})
+    return reverse("shell:welcome")
 
 
 def items_for(user) -> tuple[dict, ...]:

@@ -16,7 +16,7 @@ def test_it_logs_in_with_email_and_password(cast, client):
     response = client.post(LOGIN_URL, {"login": "client1@example.com", "password": PASSWORD})
 
     assert response.status_code == 302
-    assert response.url == reverse("core:home")
+    assert response.url == reverse("shell:home")
     assert client.session["_auth_user_id"] == str(cast.client1.pk)
 
 

@@ -36,10 +36,10 @@ def test_a_warm_request_needs_no_query_for_session_user_roles_or_devices(
 
     login_as(cast.broker1)
     cache.delete(signed_in_key(cast.broker1.pk))  # the login's own change tombstoned it for a few seconds
-    client.get(reverse("core:home"))  # warms the session and the signed-in user
+    client.get(reverse("shell:home"))  # warms the session and the signed-in user
 
     with django_assert_num_queries(0):
-        response = client.get(reverse("core:home"))
+        response = client.get(reverse("shell:home"))
     assert response.status_code == 302
 
 

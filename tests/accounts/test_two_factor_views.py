@@ -260,7 +260,7 @@ def test_it_ignores_a_foreign_next_after_verification(cast, client, login_as):
 
     response = client.post(VERIFY, {"token": totp_code(device), "next": "https://evil.example/steal"})
 
-    assert response.url == reverse("core:home")
+    assert response.url == reverse("shell:home")
 
 
 def test_it_sends_a_verified_user_on_from_the_verify_page(cast, client, login_as):

@@ -4,7 +4,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from portal.core import health
+from portal.shell import health
 from tests.fakes.fixtures import wait_until
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.core import health
+from portal.shell import health
 from portal.core.models import WorkerHeartbeat
 from tests.fakes.fixtures import wait_until
 

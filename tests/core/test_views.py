@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_brokers_and_managers_land_on_the_broker_dashboard(cast, login_as):
     for who in ("broker1", "manager"):
-        response = login_as(getattr(cast, who)).get(reverse("core:home"))
+        response = login_as(getattr(cast, who)).get(reverse("shell:home"))
         assert response["Location"] == reverse("intermediaries:dashboard")
 
 
@@ -23,9 +23,9 @@ def test_brokers_and_managers_land_on_the_broker_dashboard(cast, login_as):
 )
 def test_it_sends_each_role_to_its_own_home(cast, login_as, who, role):
     client = login_as(getattr(cast, who))
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("shell:home"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:role-home", kwargs={"role": role})
+    assert response["Location"] == reverse("shell:role-home", kwargs={"role": role})
     page = client.get(response["Location"])
     assert page.status_code == 200
     assert str(Role(role).label) in page.content.decode()
@@ -44,7 +44,7 @@ def test_it_sends_each_role_to_its_own_home(cast, login_as, who, role):
     ],
 )
 def test_it_refuses_another_roles_home(cast, login_as, who, foreign_role):
-    response = login_as(getattr(cast, who)).get(reverse("core:role-home", kwargs={"role": foreign_role}))
+    response = login_as(getattr(cast, who)).get(reverse("shell:role-home", kwargs={"role": foreign_role}))
     assert response.status_code == 403
     assert "Access denied" in response.content.decode()
 
@@ -56,20 +56,20 @@ def test_it_answers_404_for_a_role_that_does_not_exist(cast, login_as):
 
 
 def test_it_sends_anonymous_visitors_to_the_login_page(client):
-    response = client.get(reverse("core:role-home", kwargs={"role": Role.INTERMEDIARY}))
+    response = client.get(reverse("shell:role-home", kwargs={"role": Role.INTERMEDIARY}))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_it_shows_a_user_without_role_the_welcome_page(cast, login_as):
-    response = login_as(cast.outsider).get(reverse("core:home"), follow=True)
-    assert response.redirect_chain[-1][0] == reverse("core:welcome")
+    response = login_as(cast.outsider).get(reverse("shell:home"), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("shell:welcome")
     assert "no role yet" in response.content.decode()
 
 
 def test_back_office_navigation_has_the_audit_trail_and_broker_navigation_does_not(cast, login_as):
     audit_url = reverse("admin:audit_auditevent_changelist")
-    staff_page = login_as(cast.backoffice).get(reverse("core:role-home", kwargs={"role": Role.BACKOFFICE}))
+    staff_page = login_as(cast.backoffice).get(reverse("shell:role-home", kwargs={"role": Role.BACKOFFICE}))
     assert audit_url in staff_page.content.decode()
     broker_page = login_as(cast.broker1).get(reverse("intermediaries:dashboard"))
     assert audit_url not in broker_page.content.decode()
@@ -89,7 +89,7 @@ def test_the_menu_follows_a_role_change_at_once(cast, login_as):
 
 
 def test_every_page_carries_the_security_headers(cast, login_as):
-    response = login_as(cast.broker1).get(reverse("core:role-home", kwargs={"role": Role.INTERMEDIARY}), secure=True)
+    response = login_as(cast.broker1).get(reverse("shell:role-home", kwargs={"role": Role.INTERMEDIARY}), secure=True)
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
     assert response["X-Content-Type-Options"] == "nosniff"
@@ -129,5 +129,5 @@ def test_an_unknown_language_changes_nothing(cast, login_as):
 def test_a_user_reads_the_portal_in_their_stored_language(cast, login_as):
     cast.client3.language = "ru"
     cast.client3.save()
-    response = login_as(cast.client3).get(reverse("core:role-home", kwargs={"role": "client"}))
+    response = login_as(cast.client3).get(reverse("shell:role-home", kwargs={"role": "client"}))
     assert '<html lang="ru">' in response.content.decode()

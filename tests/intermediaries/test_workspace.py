@@ -14,7 +14,7 @@ def test_the_dashboard_shows_the_brokers_book(cast, login_as, workspace):
 
 
 def test_a_broker_lands_on_the_dashboard_after_login(cast, login_as, workspace):
-    response = login_as(cast.broker1).get(reverse("core:home"))
+    response = login_as(cast.broker1).get(reverse("shell:home"))
     assert response["Location"] == reverse("intermediaries:dashboard")
 
 

@@ -7,9 +7,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.accounts.roles import Role
+from portal.core import navigation
+from portal.core.errors import error_json_response
 
-from . import health, navigation
-from .errors import error_json_response
+from . import health
 
 
 @login_required
@@ -28,7 +29,7 @@ def role_home(request, role):
 
     return render(
         request,
-        "core/role_home.html",
+        "shell/role_home.html",
         {
             "role": Role(role),
             "latest_notifications": notification_list(user=request.user)[:5],
@@ -40,8 +41,8 @@ def role_home(request, role):
 def welcome(request):
     """The page for a user who holds no role yet."""
     if request.user.primary_role:
-        return redirect("core:home")
-    return render(request, "core/welcome.html")
+        return redirect("shell:home")
+    return render(request, "shell/welcome.html")
 
 
 @never_cache

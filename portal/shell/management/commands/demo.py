@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from portal.core import demo
+from portal.core import demo as demo_steps
+from portal.shell import demo
 
 SCALES = {
     # brokers and client logins beyond the named cast
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         size = SCALES[scale]
         if size["brokers"]:
             demo.large_population_ensure(brokers=size["brokers"], clients=size["clients"], stdout=self.stdout)
-        for step in demo.steps():
+        for step in demo_steps.steps():
             self.stdout.write(f"Demo step: {step.name} ({scale})")
             step.run(scale=scale, stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with any demo e-mail and 'partnerzone-demo'."))

@@ -77,7 +77,7 @@ def check_worker() -> str:
     """A worker wrote its heartbeat row (portal.core.worker_heartbeat) recently enough."""
     if _tasks_eager():
         return EAGER
-    from .models import WorkerHeartbeat
+    from portal.core.models import WorkerHeartbeat
 
     fresh_since = timezone.now() - timedelta(seconds=settings.PORTAL_WORKER_STALE_SECONDS)
     counts = WorkerHeartbeat.objects.aggregate(alive=Count("pk", filter=Q(seen_at__gte=fresh_since)), known=Count("pk"))
