@@ -3,10 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# Links in e-mails, SMS and what the demo prints point where the demo serves (`make demo PORT=8123`).
+PORTAL_BASE_URL ?= http://127.0.0.1:$(PORT)
 # The embedded default: SQLite, eager tasks, dev outbox for SMS and e-mail, 2FA optional.
-DEMO_ENV := DEBUG=true PORTAL_REQUIRE_2FA=false PORTAL_DEV_OUTBOX=true
+DEMO_ENV := DEBUG=true PORTAL_REQUIRE_2FA=false PORTAL_DEV_OUTBOX=true PORTAL_BASE_URL=$(PORTAL_BASE_URL)
+# The browser tests drive Debian's Chromium; Playwright's own download is blocked here.
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: help install assets messages demo demo-data serve test test-fast lint format check-deploy worker beat clean
+.PHONY: help install assets messages demo demo-data serve test test-fast check-chromium lint format check-deploy worker beat clean
 
 help:
 	@echo "make demo   - set up everything and serve the portal with demo data on http://127.0.0.1:$(PORT)"
@@ -43,9 +47,16 @@ demo: install assets
 	$(DEMO_ENV) $(BIN)/python manage.py demo
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install assets
+test: check-chromium install assets
 	mkdir -p var
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Checked first, so a newcomer learns it at once and not after minutes of tests.
+check-chromium:
+	@test -x $(CHROMIUM) || { \
+		echo "The browser tests need Debian's Chromium at $(CHROMIUM), and it is missing." >&2; \
+		echo "Install it with: sudo apt-get install -y chromium   (.ci/run installs it for CI)" >&2; \
+		exit 1; }
 
 lint: install
 	$(BIN)/ruff check .

@@ -344,6 +344,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PORTAL_TRUSTED_
 # to measure the uncached path.
 PORTAL_FIGURES_CACHE = env.bool("PORTAL_FIGURES_CACHE", default=True)
 X_FRAME_OPTIONS = "DENY"
+# Django's own CSRF failure page has inline styles, which PORTAL_CSP refuses.
+CSRF_FAILURE_VIEW = "portal.shell.views.csrf_failure"
 PORTAL_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "

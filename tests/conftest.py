@@ -5,6 +5,7 @@ a merchant, back-office staff, a superuser and an outsider with no role at all, 
 cross-tenant denial is a one-liner on every view and endpoint.
 """
 
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -136,8 +137,22 @@ def login_as(client):
 CHROMIUM = "/usr/bin/chromium"
 
 
+def chromium_missing() -> str:
+    """What a newcomer without Chromium must do (the same words as `make check-chromium`); "" when it is there."""
+    if os.access(CHROMIUM, os.X_OK):
+        return ""
+    return (
+        f"The browser tests need Debian's Chromium at {CHROMIUM}, and it is missing.\n"
+        "Install it with: sudo apt-get install -y chromium   (.ci/run installs it for CI)\n"
+        "or leave the browser tests out with: -m 'not e2e'"
+    )
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    # A browser test outside tests/e2e, run on its own, fails with the same words (never a skip).
+    if missing := chromium_missing():
+        pytest.fail(missing, pytrace=False)
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,

@@ -1,5 +1,6 @@
 """Demo data: one read-only API key for broker1, printed once, so the API can be tried at once."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from .models import ApiKey
@@ -26,5 +27,5 @@ def demo_step(*, scale: str, stdout) -> None:
     )
     stdout.write(
         f"  demo API key for broker1 (shown once): {secret}\n"
-        f"  try: curl -H 'Authorization: Api-Key {secret}' http://127.0.0.1:8000/api/v1/clients/"
+        f"  try: curl -H 'Authorization: Api-Key {secret}' {settings.PORTAL_BASE_URL.rstrip('/')}/api/v1/clients/"
     )

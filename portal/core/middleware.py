@@ -10,8 +10,10 @@ class SecurityHeadersMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         path = request.path
-        # The browsable API and the Swagger page ship inline scripts and styles of their own.
-        if path.startswith(("/api/docs", "/api/v1")) and "text/html" in response.get("Content-Type", ""):
+        html = "text/html" in response.get("Content-Type", "")
+        # The browsable API and the Swagger page ship inline scripts and styles of their own, and so
+        # do Django's debug pages (a technical 404 or 500, only ever shown with DEBUG on).
+        if html and (path.startswith(("/api/docs", "/api/v1")) or _is_django_debug_page(response)):
             csp = settings.PORTAL_CSP.replace("script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
                 "style-src 'self'", "style-src 'self' 'unsafe-inline'"
             )
@@ -22,6 +24,20 @@ class SecurityHeadersMiddleware:
         response.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
         response.setdefault("X-Content-Type-Options", "nosniff")
         return response
+
+
+# Django's technical 404 and 500 pages (the 500 page also answers a 400 in DEBUG) open with this tag;
+# the portal's own pages never carry it.
+_DJANGO_DEBUG_PAGE_MARK = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+
+def _is_django_debug_page(response) -> bool:
+    return (
+        settings.DEBUG
+        and response.status_code >= 400
+        and not response.streaming
+        and _DJANGO_DEBUG_PAGE_MARK in response.content[:1024]
+    )
 
 
 class UserLanguageMiddleware:

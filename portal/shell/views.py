@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -71,6 +72,19 @@ def error_500(request):
             code="server_error", message=_("Something went wrong on our side; please try again later."), status=500
         )
     return render(request, "500.html", status=500)
+
+
+def csrf_failure(request, reason=""):
+    """A refused form (a stale page, an ended session) on the portal's own page: Django's has inline styles."""
+    return render(request, "403_csrf.html", status=403)
+
+
+@require_GET
+def favicon(request):
+    """Pages that name no icon (admin, API docs) make browsers ask for /favicon.ico: send them to the SVG."""
+    response = redirect(static("favicon.svg"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def set_language(request):

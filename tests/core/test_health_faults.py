@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.shell import health
 from portal.core.models import WorkerHeartbeat
+from portal.shell import health
 from tests.fakes.fixtures import wait_until
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

@@ -2,6 +2,15 @@
 
 import pytest
 
+from tests import conftest as root
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have left out what will not run
+def pytest_collection_modifyitems(config, items):
+    """Without Debian's Chromium the run stops before the first test, saying how to install it (never a skip)."""
+    if any(item.get_closest_marker("e2e") for item in items) and (missing := root.chromium_missing()):
+        raise pytest.UsageError(missing)
+
 
 @pytest.fixture
 def portal_url(live_server):

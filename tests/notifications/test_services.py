@@ -10,7 +10,8 @@ Status = OutboxMessage.Status
 
 
 class TestNotify:
-    def test_it_stores_the_in_app_notification_and_an_email_by_the_event_defaults(self, anna):
+    def test_it_stores_the_in_app_notification_and_an_email_by_the_event_defaults(self, anna, settings):
+        settings.PORTAL_BASE_URL = "http://127.0.0.1:8123/"  # as `make demo PORT=8123` sets it
         result = services.notify(user=anna, event="account.welcome", link="/welcome/")
 
         notification = Notification.objects.get(user=anna)
@@ -24,8 +25,10 @@ class TestNotify:
         assert (email.channel, email.recipient, email.status) == ("email", "anna@example.com", Status.PENDING)
         assert email.subject == "Your Partnerzone account is ready"
         assert "Hello Anna" in email.body
-        assert "http://127.0.0.1:8000/welcome/" in email.body
+        assert "http://127.0.0.1:8123/welcome/" in email.body
         assert "Welcome to Partnerzone" in email.html_body
+        assert 'href="http://127.0.0.1:8123/welcome/"' in email.html_body
+        assert ":8000" not in email.body + email.html_body
 
     def test_it_sends_an_sms_only_when_the_user_asked_for_it(self, anna):
         services.preferences_update(user=anna, event="security.password_changed", in_app=False, email=True, sms=True)

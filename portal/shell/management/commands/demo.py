@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 
 from portal.core import demo as demo_steps
 from portal.shell import demo
@@ -24,4 +26,8 @@ class Command(BaseCommand):
         for step in demo_steps.steps():
             self.stdout.write(f"Demo step: {step.name} ({scale})")
             step.run(scale=scale, stdout=self.stdout)
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in with any demo e-mail and 'partnerzone-demo'."))
+        # The address comes from PORTAL_BASE_URL, which `make demo` sets from PORT.
+        login_url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("account_login")
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready. Log in at {login_url} with any demo e-mail and 'partnerzone-demo'.")
+        )
