@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from portal.accounts.models import Organisation
 from portal.accounts.roles import Role
-from portal.accounts.services import role_groups_ensure
+from portal.accounts.services import audit_trail_readers_grant, role_groups_ensure
 
 from .factories import OrganisationFactory, UserFactory
 
@@ -100,6 +100,7 @@ def _fresh_cache():
 def cast(db):
     # Transactional tests flush every table, the role groups of the data migration included.
     role_groups_ensure()
+    audit_trail_readers_grant()
     alpha = OrganisationFactory(name="Alpha Invest")
     beta = OrganisationFactory(name="Beta Capital")
     partner_org = OrganisationFactory(name="Gamma Partners", kind=Organisation.Kind.PARTNER)

@@ -11,3 +11,9 @@ class AccountsConfig(AppConfig):
         from . import signals  # connects login, 2FA and role-change auditing
 
         signals.connect_device_receivers()
+
+        from django.db.models.signals import post_migrate
+
+        from .services import audit_trail_readers_grant
+
+        post_migrate.connect(audit_trail_readers_grant, sender=self, dispatch_uid="accounts.audit_trail_readers")

@@ -4,13 +4,26 @@ from django.db import transaction
 from portal.audit.context import acting_as
 
 from .models import Organisation, User
-from .roles import Role
+from .roles import OVERSIGHT_ROLES, Role
 
 
 def role_groups_ensure() -> None:
     """Create the group for every role (idempotent; also run by a data migration)."""
     for role in Role:
         Group.objects.get_or_create(name=role.value)
+
+
+def audit_trail_readers_grant(*, using: str = "default", **kwargs) -> None:
+    """post_migrate receiver: the roles whose menu shows "Audit trail" may read it in admin (idempotent).
+
+    Writes through the migrating connection (`using`), which is the owner role's in production.
+    """
+    from django.contrib.auth.models import Permission
+
+    view = Permission.objects.using(using).filter(content_type__app_label="audit", codename="view_auditevent")
+    for role in OVERSIGHT_ROLES:
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.add(*view)
 
 
 def user_create(

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from portal.accounts.models import Organisation, User
 from portal.accounts.roles import Role
+from portal.accounts.services import audit_trail_readers_grant, role_groups_ensure
 from portal.notifications.services import notify
 
 DEMO_PASSWORD = "partnerzone-demo"  # noqa: S105 (published in the README for the demo)
@@ -85,6 +86,8 @@ def cast_ensure(*, stdout=None) -> dict[str, User]:
     """Create the demo cast if it is missing; running it again changes nothing."""
     from allauth.account.models import EmailAddress
 
+    role_groups_ensure()
+    audit_trail_readers_grant()
     password = make_password(DEMO_PASSWORD)
     organisations = {
         name: Organisation.objects.get_or_create(name=name, defaults={"kind": kind})[0]

@@ -44,7 +44,7 @@ def test_the_demo_modules_name_no_address_of_their_own():
     sources = [
         *ROOT.glob("*/demo.py"),
         *ROOT.glob("portal/*/demo.py"),
-        ROOT / "portal/core/management/commands/demo.py",
+        ROOT / "portal/shell/management/commands/demo.py",
     ]
     assert len(sources) >= 6
     assert [str(path) for path in sources if re.search(r"https?://|127\.0\.0\.1|:8000", path.read_text())] == []
