@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from clients.models import Client
 from portal.accounts.services import role_groups_ensure
-from portal.core.demo import DEMO_PASSWORD
+from portal.shell.demo import DEMO_PASSWORD
 from portal.notifications.models import OutboxMessage
 from signing.models import SigningCodeSend
 
