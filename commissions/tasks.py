@@ -6,10 +6,9 @@ retries with backoff; anything else fails the task at once.
 
 from datetime import date, timedelta
 
-from celery import shared_task
 from django.utils import timezone
 
-from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
+from portal.core.task_retry import retrying_task
 
 from . import services
 from .models import month_start
@@ -21,14 +20,7 @@ def _period(value: str | None) -> date:
     return month_start(date.fromisoformat(value)) if value else month_start(timezone.localdate())
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task(max_retries=5)
 def commissions_accrue(self, period: str | None = None) -> int:
     """Fan out the accrual of a month (default: this month and last month while it is open)."""
     if period:
@@ -46,38 +38,17 @@ def commissions_accrue(self, period: str | None = None) -> int:
     return queued
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task(max_retries=5)
 def commissions_accrue_brokers(self, period: str, broker_ids: list[int]) -> int:
     return services.month_accrue(period=_period(period), broker_ids=broker_ids)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task(max_retries=5)
 def commissions_month_close(self, period: str) -> list[int]:
     return services.month_close_finish(period=_period(period))
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task(max_retries=5)
 def statement_pdf_render(self, statement_id: int) -> str:
     from .pdf import statement_pdf_store
 

@@ -1,8 +1,6 @@
 from datetime import date
 
-from celery import shared_task
-
-from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
+from portal.core.task_retry import retrying_task
 
 from . import selectors, valuation
 
@@ -15,14 +13,7 @@ def _revalue_item(item) -> tuple[int, date | None]:
     return int(portfolio_id), date.fromisoformat(since) if since else None
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task(max_retries=5)
 def portfolios_revalue(self, portfolios: list) -> int:
     """Recompute these portfolios, then their clients' totals and their brokers' and firms' books.
 
@@ -37,28 +28,13 @@ def portfolios_revalue(self, portfolios: list) -> int:
     return valuation.revalue_and_roll_up(revalue_from=work)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-)
+@retrying_task(max_retries=5)
 def books_revalue(self, advisor_ids: list[int]) -> int:
     """Recompute the books of these brokers and of their firms (idempotent)."""
     return valuation.books_revalue(advisor_ids=advisor_ids)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=2,
-    ignore_result=True,
-)
+@retrying_task(max_retries=2, ignore_result=True)
 def dashboards_warm(self, advisor_ids: list[int], firm_ids: list[int]) -> int:
     """Cache the dashboards a revaluation made stale (idempotent: a cached one is only read)."""
     return selectors.dashboards_warm(advisor_ids=advisor_ids, firm_ids=firm_ids)

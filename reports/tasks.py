@@ -6,9 +6,9 @@ retry failing too, marks the report failed with the reason (`on_failure`). A wor
 middle leaves the report running; `reports_sweep` queues it again once its heartbeat is old.
 """
 
-from celery import Task, shared_task
+from celery import Task
 
-from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
+from portal.core.task_retry import retrying_task
 
 from . import rendering, services
 
@@ -20,31 +20,15 @@ class ReportRenderTask(Task):
             rendering.report_fail(report_id, f"{type(exc).__name__}: {exc}")
 
 
-@shared_task(
-    bind=True,
-    base=ReportRenderTask,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    # One render per attempt: every claim counts towards REPORTS_RENDER_MAX_ATTEMPTS (5).
-    max_retries=4,
-)
+# One render per attempt: every claim counts towards REPORTS_RENDER_MAX_ATTEMPTS (5).
+@retrying_task(max_retries=4, base=ReportRenderTask)
 def report_render(self, report_id: int) -> str:
     """Render a queued report (a no-op if it is done or another worker has it)."""
     report = rendering.report_render(report_id)
     return report.status if report is not None else "taken"
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=2,
-    ignore_result=True,
-)
+@retrying_task(max_retries=2, ignore_result=True)
 def reports_sweep(self) -> dict[str, int]:
     """Every minute: queue again the renders whose worker died, give up those out of attempts."""
     return services.reports_recover_stuck()

@@ -96,6 +96,20 @@ def _fresh_cache():
     redis_circuit().reset()
 
 
+@pytest.fixture(autouse=True)
+def _role_groups_after_flush(request, django_db_blocker):
+    """A transactional test empties every table when it ends; the tests after it need the role groups."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if transactional:
+        with django_db_blocker.unblock():
+            role_groups_ensure()
+            audit_trail_readers_grant()
+
+
 @pytest.fixture
 def cast(db):
     # Transactional tests flush every table, the role groups of the data migration included.

@@ -1,15 +1,9 @@
 """The one retry policy of every Celery task: back off and try again only on known transient errors.
 
-Every task is declared in the same form and names this tuple:
+Every task is declared with `retrying_task`, which is Celery's `shared_task` in that one form:
 
-    @shared_task(
-        bind=True,
-        autoretry_for=TRANSIENT_ERRORS,
-        retry_backoff=True,
-        retry_backoff_max=RETRY_BACKOFF_MAX,
-        retry_jitter=True,
-        max_retries=5,
-    )
+    @retrying_task(max_retries=5, ignore_result=True)
+    def report_render(self, report_id): ...
 
 A transient error is one that the same call can survive a moment later: the database or Redis
 went away, refused a connection, timed out, or gave up a lock or a serialisable transaction
@@ -19,6 +13,7 @@ retry would fail the same way and only hide it. A task that must record a failur
 marked failed) does so in its `on_failure`, which runs after the last retry too.
 """
 
+from celery import shared_task
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
@@ -39,3 +34,16 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 # Delays of 1, 2, 4, 8 … seconds (each drawn at random below that, so retries spread out), never
 # more than ten minutes apart.
 RETRY_BACKOFF_MAX = 600
+
+
+def retrying_task(*, max_retries: int, **options):
+    """`shared_task` (bound) that retries only on TRANSIENT_ERRORS, with jittered exponential backoff."""
+    return shared_task(
+        bind=True,
+        autoretry_for=TRANSIENT_ERRORS,
+        retry_backoff=True,
+        retry_backoff_max=RETRY_BACKOFF_MAX,
+        retry_jitter=True,
+        max_retries=max_retries,
+        **options,
+    )

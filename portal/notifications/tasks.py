@@ -4,51 +4,25 @@ A transient error (the database or the broker away for a moment) retries with ba
 itself decides what a failed send means (retry later, failed, or unknown) and records it on the row.
 """
 
-from celery import shared_task
-
-from portal.core.task_retry import RETRY_BACKOFF_MAX, TRANSIENT_ERRORS
+from portal.core.task_retry import retrying_task
 
 from . import delivery, reconcile
 from .transports import ProviderUnreachable
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=5,
-    ignore_result=True,
-)
+@retrying_task(max_retries=5, ignore_result=True)
 def deliver_outbox_message(self, message_id: int) -> str | None:
     return delivery.outbox_message_deliver(message_id=message_id)
 
 
 # Beat sends the next sweep in 30 s anyway: two quick retries, then leave it to that one.
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=2,
-    ignore_result=True,
-)
+@retrying_task(max_retries=2, ignore_result=True)
 def outbox_sweep(self) -> dict[str, int]:
     return delivery.outbox_sweep()
 
 
 # ProviderUnreachable is a ConnectionError: Twilio not answering is retried like the database or Redis.
-@shared_task(
-    bind=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=3,
-    ignore_result=True,
-)
+@retrying_task(max_retries=3, ignore_result=True)
 def outbox_reconcile(self) -> dict[str, int]:
     """Every few minutes: ask Twilio about SMS of unknown outcome; retried soon if it did not answer."""
     result = reconcile.outbox_reconcile()

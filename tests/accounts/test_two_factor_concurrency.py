@@ -8,18 +8,9 @@ from django.test import RequestFactory
 from django_otp.plugins.otp_static.models import StaticToken
 
 from portal.accounts import two_factor
-from portal.accounts.services import role_groups_ensure
 from tests.conftest import otp_device_for
 
 from .conftest import totp_code, verify_request
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
 
 
 def _verify_in_parallel(user, token: str, *, attempts: int = 6) -> list[bool]:

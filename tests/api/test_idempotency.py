@@ -12,7 +12,6 @@ from django.urls import get_resolver, reverse
 from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 
-from portal.accounts.services import role_groups_ensure
 from portal.api import services as api_keys
 from portal.api.idempotency import IdempotencyGate
 from portal.api.models import ApiKeyRateWindow, IdempotencyRecord
@@ -410,16 +409,8 @@ def test_the_sweep_deletes_expired_records_and_ended_rate_windows(cast, book, er
 # --- a database connection lost after the commit --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later tests (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
-
-
 @pytest.fixture
-def connection_lost_after_commit(monkeypatch, _role_groups_after_flush):
+def connection_lost_after_commit(monkeypatch):
     """After `service` commits (its outer transaction), the connection it used answers nothing more.
 
     Stands for a database connection that drops at that moment: every query on it fails with

@@ -11,45 +11,15 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from portal.accounts.services import role_groups_ensure
 from portal.api.models import IdempotencyRecord
 from portal.audit.models import AuditEvent
 from signing import services as signing_services
 from signing.models import SignatureRequest
+from tests.parallel import in_parallel
 
 from .test_idempotency import body, key_of, post, received, replayed
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
-
-
-def in_parallel(count: int, work) -> list:
-    """Run `work(n)` in `count` threads released at once; return each outcome (a value or the exception)."""
-    barrier = threading.Barrier(count, timeout=30)
-    outcomes = [None] * count
-
-    def run(n):
-        try:
-            barrier.wait()
-            outcomes[n] = work(n)
-        except Exception as exc:  # the outcome under test
-            outcomes[n] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def test_ten_parallel_posts_with_one_key_create_one_request_and_all_get_its_answer(cast, book, settings):

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from portal.accounts.services import role_groups_ensure
 from portal.api import throttling
 from portal.api.models import ApiKeyRateWindow
 from portal.core.cache import cache_settings
@@ -122,14 +121,6 @@ def test_the_rate_parser_is_drfs():
 # --- parallel calls on PostgreSQL ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later tests (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
-
-
 def in_parallel(secret: str, *, threads: int, calls_each: int) -> list[int]:
     """`threads` threads (each its own database connection) released at once, each making `calls_each` calls."""
     barrier = threading.Barrier(threads, timeout=30)
@@ -161,9 +152,7 @@ def in_parallel(secret: str, *, threads: int, calls_each: int) -> list[int]:
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("counter", ["database", "redis"])
-def test_300_parallel_calls_on_a_fresh_key_with_a_rate_of_50_serve_exactly_50(
-    cast, settings, request, counter, _role_groups_after_flush
-):
+def test_300_parallel_calls_on_a_fresh_key_with_a_rate_of_50_serve_exactly_50(cast, settings, request, counter):
     request.getfixturevalue("redis_cache" if counter == "redis" else "without_redis")
     settings.PORTAL_API_KEY_RATE = "50/minute"
     key, secret = key_for(cast.broker1, {"account": "read"})

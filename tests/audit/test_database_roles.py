@@ -19,7 +19,6 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from psycopg import errors, sql
 
-from portal.accounts.services import role_groups_ensure
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from tests.fakes.worker import database_url
@@ -32,14 +31,6 @@ INSERT_EVENT = (
     "INSERT INTO audit_auditevent (created_at, actor_label, action, object_type, object_id, object_repr, changes,"
     " user_agent, request_id) VALUES (now(), 'runtime', 'test.event', '', '', '', '{}', '', '')"
 )
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
 
 
 def owner_execute(statement, *identifiers: str) -> None:

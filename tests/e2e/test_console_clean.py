@@ -24,8 +24,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from clients.models import Client
 from portal.accounts.services import role_groups_ensure
-from portal.shell.demo import DEMO_PASSWORD
 from portal.notifications.models import OutboxMessage
+from portal.shell.demo import DEMO_PASSWORD
 from signing.models import SigningCodeSend
 
 from .conftest import log_in
@@ -132,14 +132,6 @@ def new_login(browser, base: str, email: str) -> tuple[Page, Console]:
 def totp_now(secret: str) -> str:
     secret = secret.replace(" ", "").upper()
     return f"{TOTP(base64.b32decode(secret + '=' * (-len(secret) % 8))).token():06d}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.accounts.services import role_groups_ensure
 from signing.models import SignatureRequest
 from tests.factories import PASSWORD
 from tests.fakes.fixtures import fake_twilio, twilio_settings  # noqa: F401 (the loopback Twilio)
@@ -16,14 +15,6 @@ from tests.signing.conftest import book, pdf_bytes, transfer  # noqa: F401 (the 
 from .conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
 
 
 @pytest.fixture(autouse=True)

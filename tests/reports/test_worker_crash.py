@@ -11,7 +11,6 @@ import re
 import pytest
 from django.utils import timezone
 
-from portal.accounts.services import role_groups_ensure
 from portal.audit.models import AuditEvent
 from portal.notifications.models import Notification
 from reports import rendering, services, tasks
@@ -24,14 +23,6 @@ from .conftest import OCT_END, SEP
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 STUCK_SECONDS = 2
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
 
 
 def waited(predicate, timeout: float, message: str, worker: CeleryWorker) -> None:

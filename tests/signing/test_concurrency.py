@@ -4,13 +4,9 @@ Each thread has its own database connection, as parallel web requests do; a barr
 them together so they really meet at the locks.
 """
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
-from portal.accounts.services import role_groups_ensure
 from portal.audit.models import AuditEvent
 from portal.notifications.models import Notification
 from signing import services
@@ -22,40 +18,11 @@ from signing.models import (
     SigningFailure,
     SigningGuard,
 )
+from tests.parallel import in_parallel
 
 from .conftest import opened, request_code, transfer, wrong
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """Transactional tests empty every table when they end; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
-
-
-def in_parallel(count: int, work) -> list:
-    """Run `work(n)` in `count` threads released at once; return each outcome (a value or the exception)."""
-    barrier = threading.Barrier(count, timeout=30)
-    outcomes = [None] * count
-
-    def run(n):
-        try:
-            barrier.wait()
-            outcomes[n] = work(n)
-        except Exception as exc:  # the outcome under test
-            outcomes[n] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return outcomes
 
 
 def codes_of(outcomes) -> list[str]:

@@ -12,7 +12,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.accounts.services import role_groups_ensure
 from portal.notifications.delivery import outbox_message_deliver, outbox_sweep
 from portal.notifications.models import OutboxMessage
 from portal.notifications.reconcile import outbox_reconcile
@@ -24,14 +23,6 @@ from .conftest import code_from, opened, sign, transfer
 
 pytestmark = pytest.mark.django_db
 Status = OutboxMessage.Status
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _role_groups_after_flush(django_db_blocker):
-    """The worker test is transactional and empties every table; later sessions (--reuse-db) need the role groups."""
-    yield
-    with django_db_blocker.unblock():
-        role_groups_ensure()
 
 
 def ask_for_code(client, request):
