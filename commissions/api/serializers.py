@@ -34,12 +34,6 @@ class StatementSerializer(ModelSerializer):
         return bool(statement.pdf)
 
 
-class BreakdownRowSerializer(serializers.Serializer):
-    label = serializers.CharField()
-    total = serializers.DecimalField(max_digits=20, decimal_places=2)
-    entries = serializers.IntegerField()
-
-
 class StatementDetailSerializer(StatementSerializer):
     by_client = serializers.SerializerMethodField()
     by_product = serializers.SerializerMethodField()

@@ -3,7 +3,7 @@ from django.db import transaction
 
 from portal.audit.context import acting_as
 
-from .models import Organisation, User
+from .models import User
 from .roles import OVERSIGHT_ROLES, Role
 
 
@@ -24,43 +24,6 @@ def audit_trail_readers_grant(*, using: str = "default", **kwargs) -> None:
     for role in OVERSIGHT_ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=role)
         group.permissions.add(*view)
-
-
-def user_create(
-    *,
-    email: str,
-    password: str | None,
-    roles: list[str] = (),
-    organisation: Organisation | None = None,
-    first_name: str = "",
-    last_name: str = "",
-    phone: str = "",
-    language: str = "en",
-    is_staff: bool = False,
-    is_superuser: bool = False,
-) -> User:
-    """Create a user with verified e-mail and the given roles; roles are audited by the signal."""
-    from allauth.account.models import EmailAddress
-
-    with transaction.atomic():
-        user = User.objects.create_user(
-            email=email,
-            password=password,
-            organisation=organisation,
-            first_name=first_name,
-            last_name=last_name,
-            phone=phone,
-            language=language,
-            is_staff=is_staff,
-            is_superuser=is_superuser,
-        )
-        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-        if roles:
-            user.groups.add(*Group.objects.filter(name__in=roles))
-        from portal.notifications.services import notify
-
-        notify(user=user, event="account.welcome", idempotency_key=f"welcome:{user.pk}")
-    return user
 
 
 def user_roles_set(*, actor: User | None, user: User, roles: list[str]) -> None:
