@@ -12,6 +12,8 @@ from django_otp.middleware import is_verified
 
 from portal.core.errors import error_json_response
 
+from .backends import reading_session
+from .sessions import session_user_remember
 from .two_factor import second_factor_required, session_verified, user_has_second_factor
 
 # Paths a half-logged-in user may still reach: the 2FA pages themselves, logout, assets.
@@ -30,7 +32,14 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
 
     def process_request(self, request):
         super().process_request(request)
-        request.user = _with_second_factor(request, auth.get_user(request))
+        scope = reading_session.set(request.session)
+        try:
+            user = auth.get_user(request)
+        finally:
+            reading_session.reset(scope)
+        if user.is_authenticated:
+            session_user_remember(request.session.session_key, user.pk)
+        request.user = _with_second_factor(request, user)
 
 
 class SecondFactorMiddleware:

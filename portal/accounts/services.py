@@ -38,4 +38,4 @@ def user_roles_set(*, actor: User | None, user: User, roles: list[str]) -> None:
             user.groups.remove(*(current - wanted))
         if wanted - current:
             user.groups.add(*(wanted - current))
-    user.__dict__.pop("roles", None)
+    user.forget_cached_state()

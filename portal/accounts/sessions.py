@@ -1,11 +1,19 @@
 """Sessions kept in the database and read through the cache, never revived once ended.
 
 Django's `cached_db` engine reads a session from the cache (one Redis round trip instead of a
-database query on every request). Two things are changed: a session read from the database is
-only *added* to the cache, and ending a session leaves a short tombstone instead of a plain
-delete (`portal.core.cache.forget`). A request that loaded the session just before a logout or a
-"sign out everywhere" therefore cannot put it back into the cache after it ended.
+database query on every request). Three things are changed:
+
+- a session read from the database is only *added* to the cache, and ending a session leaves a
+  short tombstone instead of a plain delete (`portal.core.cache.forget`): a request that loaded
+  the session just before a logout or a "sign out everywhere" cannot put it back after it ended;
+- the signed-in user (`backends.py`) is read in the same round trip as the session: a session's
+  user never changes (a login starts a new session), so this process remembers which user a
+  session key belongs to and asks for both entries at once; the user id in the session data
+  decides, the remembered one only saves the second round trip;
+- nothing else: saving, expiry and the database rows are Django's.
 """
+
+import threading
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
@@ -14,9 +22,34 @@ from django.utils import timezone
 
 from portal.core.cache import cached_until_changed, forget
 
+# session key -> user id, for this process; bounded (forgotten wholesale when full: only a hint).
+_users_of_sessions: dict[str, int] = {}
+_USERS_OF_SESSIONS_MAX = 100_000
+_lock = threading.Lock()
+
+
+def session_user_remember(session_key: str | None, user_id: int) -> None:
+    if not session_key:
+        return
+    with _lock:
+        if len(_users_of_sessions) >= _USERS_OF_SESSIONS_MAX:
+            _users_of_sessions.clear()
+        _users_of_sessions[session_key] = user_id
+
 
 class SessionStore(cached_db.SessionStore):
+    # (user id, what the cache held for the signed-in user), read with the session; see backends.py.
+    signed_in_fetched: tuple | None = None
+
     def load(self):
+        from .backends import signed_in_key
+
+        cache = caches[settings.SESSION_CACHE_ALIAS]
+        user_id = _users_of_sessions.get(self.session_key)
+        keys = [self.cache_key] + ([signed_in_key(user_id)] if user_id else [])
+        found = cache.get_many(keys)
+        if user_id:
+            self.signed_in_fetched = (user_id, found.get(signed_in_key(user_id)))
         record = None
 
         def from_database():
@@ -29,11 +62,12 @@ class SessionStore(cached_db.SessionStore):
             return self.decode(record.session_data) if record is not None else None
 
         data = cached_until_changed(
-            caches[settings.SESSION_CACHE_ALIAS],
+            cache,
             self.cache_key,
             from_database,
             # Cached no longer than the session lives in the database.
             timeout=lambda data: self.get_expiry_age(expiry=record.expire_date),
+            fetched=found.get(self.cache_key),
         )
         if data is None:
             # Unknown, expired or ended: start afresh (a new key is made when something is stored).

@@ -241,17 +241,20 @@ def _note_keys(writes) -> None:
 # --- values that must never outlive a change -----------------------------------------------
 
 TOMBSTONE = "portal:tombstone"
+# "Not read yet" for `cached_until_changed(fetched=…)`: None is a read that found nothing.
+NOT_FETCHED = object()
 
 
-def cached_until_changed(cache: BaseCache, key: str, compute, *, timeout):
+def cached_until_changed(cache: BaseCache, key: str, compute, *, timeout, fetched=NOT_FETCHED):
     """`compute()`, cached under `key` until `forget(key)` is called; never a value from before it.
 
     A reader that computed from the database just before a change committed must not store its
     result after the change's `forget()` ran: `forget()` leaves a tombstone for a few seconds, and
     readers only `add` (never overwrite), so such a late write finds the tombstone and is dropped.
     `timeout` is seconds, or a function of the computed value giving them. None is never cached.
+    `fetched` is what the caller already read under `key` (with others, in one round trip).
     """
-    value = cache.get(key)
+    value = cache.get(key) if fetched is NOT_FETCHED else fetched
     if value is None or (isinstance(value, str) and value == TOMBSTONE):
         fresh = compute()
         if value is None and fresh is not None:

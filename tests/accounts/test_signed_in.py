@@ -133,3 +133,25 @@ def test_login_works_while_redis_hangs(cast, client, settings, private_redis):
         private_redis.resume()
     assert response.status_code == 302
     assert elapsed < 1.5
+
+
+def test_a_warm_request_reads_the_session_and_the_signed_in_user_in_one_round_trip(
+    cast, client, login_as, monkeypatch, settings, private_redis
+):
+    from django.core.cache import caches
+
+    from portal.accounts.backends import signed_in_key
+
+    settings.CACHES = cache_settings(private_redis.url)
+    cache = caches["default"]
+    login_as(cast.broker1)
+    cache.delete(signed_in_key(cast.broker1.pk))
+    client.get(reverse("shell:home"))  # warms both entries and tells this process whose session it is
+    reads = []
+    for method in ("get", "get_many"):
+        real = getattr(cache, method)
+        monkeypatch.setattr(cache, method, lambda *a, _real=real, _name=method, **k: reads.append(_name) or _real(*a, **k))
+
+    assert client.get(reverse("shell:home")).status_code == 302
+
+    assert reads == ["get_many"]  # one MGET of the session and the signed-in user
