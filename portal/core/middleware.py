@@ -21,8 +21,7 @@ class SecurityHeadersMiddleware:
             csp = settings.PORTAL_CSP
         response.setdefault("Content-Security-Policy", csp)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        response.setdefault("Referrer-Policy", settings.SECURE_REFERRER_POLICY)
-        response.setdefault("X-Content-Type-Options", "nosniff")
+        # Referrer-Policy and X-Content-Type-Options come from Django's SecurityMiddleware (settings).
         return response
 
 

@@ -150,7 +150,9 @@ def test_a_warm_request_reads_the_session_and_the_signed_in_user_in_one_round_tr
     reads = []
     for method in ("get", "get_many"):
         real = getattr(cache, method)
-        monkeypatch.setattr(cache, method, lambda *a, _real=real, _name=method, **k: reads.append(_name) or _real(*a, **k))
+        monkeypatch.setattr(
+            cache, method, lambda *a, _real=real, _name=method, **k: reads.append(_name) or _real(*a, **k)
+        )
 
     assert client.get(reverse("shell:home")).status_code == 302
 

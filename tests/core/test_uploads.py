@@ -24,6 +24,7 @@ from portal.core.uploads import (
     upload_display_name,
     upload_stored_name,
 )
+from portal.core.uploads import pdf as uploads_pdf
 
 from .upload_corpus import BAD, GOOD, LIMIT, corpus_bytes, corpus_files, corpus_upload
 from .upload_corpus.make_corpus import raw_pdf
@@ -130,14 +131,14 @@ def test_the_messages_say_what_is_wrong(name, message):
     ],
 )
 def test_the_pdf_parser_finds_active_content_on_its_own_not_only_the_byte_scan(name):
-    assert uploads._pdf_problem(corpus_bytes(name)) == BAD[name].removeprefix("pdf_")
+    assert uploads_pdf.pdf_problem(corpus_bytes(name)) == BAD[name].removeprefix("pdf_")
 
 
 @pytest.mark.parametrize("name", ["html_in_valid_pdf.pdf", "zip_in_valid_pdf.pdf", "xml_outside_metadata.pdf"])
 def test_the_polyglots_in_valid_pdfs_are_real_pdfs_that_only_the_byte_scan_refuses(name):
     data = corpus_bytes(name)
     assert len(PdfReader(io.BytesIO(data)).pages) == 1
-    assert uploads._pdf_problem(data) is None
+    assert uploads_pdf.pdf_problem(data) is None
 
 
 @pytest.mark.parametrize("name", ["png_broken_pixels.png", "png_short_pixels.png", "png_truncated.png"])
@@ -186,10 +187,10 @@ def test_a_message_never_carries_the_uploaders_markup_or_control_characters():
 @pytest.fixture
 def child_reads_every_pdf(monkeypatch):
     """Every PDF goes to the child process, as one over 64 KiB does."""
-    monkeypatch.setattr(uploads, "PDF_IN_PROCESS_BYTES", 0)
+    monkeypatch.setattr(uploads_pdf, "PDF_IN_PROCESS_BYTES", 0)
     calls = []
-    real = uploads._pdf_inspect_in_child
-    monkeypatch.setattr(uploads, "_pdf_inspect_in_child", lambda data: calls.append(len(data)) or real(data))
+    real = uploads_pdf.pdf_inspect_in_child
+    monkeypatch.setattr(uploads_pdf, "pdf_inspect_in_child", lambda data: calls.append(len(data)) or real(data))
     return calls
 
 
@@ -206,12 +207,12 @@ def child_reads_every_pdf(monkeypatch):
     ],
 )
 def test_the_child_process_gives_the_same_answers(child_reads_every_pdf, name, expected):
-    assert uploads._pdf_problem(corpus_bytes(name)) == expected
+    assert uploads_pdf.pdf_problem(corpus_bytes(name)) == expected
     assert child_reads_every_pdf == [len(corpus_bytes(name))]
 
 
 def test_a_pdf_larger_than_the_in_process_limit_goes_to_the_child(child_reads_every_pdf, monkeypatch):
-    monkeypatch.setattr(uploads, "PDF_IN_PROCESS_BYTES", 64 * 1024)
+    monkeypatch.setattr(uploads_pdf, "PDF_IN_PROCESS_BYTES", 64 * 1024)
     data = _many_objects_pdf(1_000)
     assert len(data) > 64 * 1024
     assert upload_check(SimpleUploadedFile("report.pdf", data), kinds=ALL_KINDS, max_bytes=len(data)) == PDF
@@ -221,7 +222,7 @@ def test_a_pdf_larger_than_the_in_process_limit_goes_to_the_child(child_reads_ev
 def test_a_pdf_that_keeps_the_reader_busy_past_its_cpu_time_is_refused_as_too_complex(
     child_reads_every_pdf, monkeypatch
 ):
-    monkeypatch.setattr(uploads, "PDF_CHILD_CPU_SECONDS", 1)
+    monkeypatch.setattr(uploads_pdf, "PDF_CHILD_CPU_SECONDS", 1)
     data = _many_objects_pdf(24_000, values=40)  # tens of seconds of pypdf
     with pytest.raises(ValidationError) as refused:
         upload_check(SimpleUploadedFile("report.pdf", data), kinds=ALL_KINDS, max_bytes=len(data))
@@ -229,7 +230,7 @@ def test_a_pdf_that_keeps_the_reader_busy_past_its_cpu_time_is_refused_as_too_co
 
 
 def test_a_pdf_with_more_objects_than_the_child_reads_is_refused_as_too_complex(child_reads_every_pdf):
-    assert uploads._pdf_problem(_many_objects_pdf(26_000)) == "complex"
+    assert uploads_pdf.pdf_problem(_many_objects_pdf(26_000)) == "complex"
 
 
 def _many_objects_pdf(count: int, *, values: int = 10) -> bytes:
