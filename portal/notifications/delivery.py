@@ -44,7 +44,7 @@ def outbox_publish(message_ids: list[int]) -> int:
     from .tasks import deliver_outbox_message
 
     redis = redis_circuit()
-    if not settings.CELERY_TASK_ALWAYS_EAGER and not redis.allows():
+    if not deliver_outbox_message.app.conf.task_always_eager and not redis.allows():
         logger.info("Broker recently failed; leaving outbox rows %s to the sweep.", message_ids)
         return 0
     published = 0
