@@ -11,7 +11,6 @@ from django.utils import translation
 from PIL import ImageFile
 from pypdf import PdfReader
 
-from portal.core import uploads
 from portal.core.uploads import (
     ALL_KINDS,
     IMAGE_KINDS,
