@@ -7,7 +7,7 @@
 1. builds `manage.py demo --scale large` on PostgreSQL (unless --skip-build and data exists),
 2. makes logged-in sessions for 200 different brokers, each with 5 of their clients for the
    client page (1,000 different client pages),
-3. serves the portal with gunicorn (2 workers x 4 threads on this 2-core machine, the cache on
+3. serves the portal with gunicorn (4 workers x 1 thread on this 2-core machine, the cache on
    Redis as in production) and, beside it, **stock Django** (benchmarks/stock_settings.py:
    `startproject`'s default middleware, one view with one indexed query) with the same gunicorn
    configuration against the same database,
@@ -56,6 +56,10 @@ TARGETS = [
     ("API client list", "/api/v1/clients/", 0.50),
 ]
 P95_LIMIT_MS = 300
+# gunicorn as gunicorn.conf.py sizes it for this 2-core machine: a process per half core, one thread
+# each (threads of one process contend for its interpreter lock on every database and Redis round trip).
+WORKERS = 4
+THREADS = 1
 
 
 def env(figures_cache: bool = True) -> dict:
@@ -103,6 +107,7 @@ import sys
 from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from clients.models import Client
+from django.utils.crypto import get_random_string
 User = get_user_model()
 brokers = User.objects.filter(groups__name="intermediary", advised_clients__isnull=False).distinct().order_by("pk")[:{count}]
 for broker in brokers:
@@ -111,9 +116,11 @@ for broker in brokers:
     session[BACKEND_SESSION_KEY] = "portal.accounts.backends.PortalAuthenticationBackend"
     session[HASH_SESSION_KEY] = broker.get_session_auth_hash()
     session.create()
+    # The browser's CSRF cookie too, as a browser sends it after its first page.
+    csrf = get_random_string(32)
     clients = Client.objects.filter(advisor=broker).order_by("-assets").values_list("pk", flat=True)
     for client in clients[:{clients_each}]:
-        print(f"sessionid={{session.session_key}}\\t{{client}}")
+        print(f"sessionid={{session.session_key}}; csrftoken={{csrf}}\\t{{client}}")
 """
     out = manage("shell", "-c", script, capture_output=True, text=True).stdout
     path = Path(tempfile.mkstemp(prefix="pz-sessions-", suffix=".txt")[1])
@@ -154,9 +161,9 @@ def _gunicorn(app: str, port: int, environment: dict, log: Path) -> subprocess.P
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
+            str(WORKERS),
             "--threads",
-            "4",
+            str(THREADS),
         ],
         cwd=ROOT,
         env=environment,
@@ -354,7 +361,7 @@ def query_counts(sessions: Path) -> dict[str, int]:
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-browser = Client()
+browser = Client(HTTP_HOST="127.0.0.1")
 browser.cookies.load({cookie!r})
 for name, path in {paths!r}.items():
     browser.get(path)

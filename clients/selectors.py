@@ -1,5 +1,7 @@
 from django.http import Http404
 
+from portal.core.versioned_cache import cached_figures
+
 from . import permissions
 from .models import Client
 
@@ -31,13 +33,20 @@ def client_rows(*, actor):
 
 
 def access_client(*, actor, client_id, action: str = "view") -> Client:
-    """The client, if the actor may reach it for `action`; otherwise it does not exist for them (404)."""
+    """The client, if the actor may reach it for `action`; otherwise it does not exist for them (404).
+
+    The client's row is cached per data version (every change to a client bumps it) and the policy
+    decides on it in Python — a broker's own and shared clients, an end client's own record — so the
+    page asks the database only where the rule needs more than the row (a firm manager's firm).
+    """
     try:
-        return (
-            client_list(actor=actor, action=action).select_related("advisor", "advisor__organisation").get(pk=client_id)
-        )
-    except (Client.DoesNotExist, ValueError, TypeError):
+        client_id = int(client_id)
+    except (TypeError, ValueError):
         raise Http404 from None
+    client = cached_figures("client-row", (client_id,), lambda: Client.objects.filter(pk=client_id).first())
+    if client is None or not permissions.clients.has(actor, client, action):
+        raise Http404
+    return client
 
 
 def client_may_share(*, actor, client: Client) -> bool:

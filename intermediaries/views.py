@@ -13,6 +13,7 @@ from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.decorators import role_required
 from portal.core.lists import csv_response, filter_error_response, filtered, list_page, plain_number
 from portal.core.versioned_cache import cached_figures
+from portal.shell.page import page_response
 
 from . import selectors
 from .filters import ClientFilter, TransactionFilter, browsing_key
@@ -46,7 +47,7 @@ def dashboard(request):
         selectors.dashboard_key(actor=request.user, period=period),
         lambda: render_to_string("intermediaries/partials/_dashboard_body.html", context()),
     )
-    return render(request, "intermediaries/dashboard.html", {"body": body})
+    return page_response(request, "intermediaries/dashboard.html", body=body, title=_("Dashboard"))
 
 
 def _cached_html(name: str, key_parts: tuple, render_body):
@@ -86,7 +87,7 @@ def client_list_view(request):
         )
     if request.htmx:
         return HttpResponse(body, status=status)
-    return render(request, "intermediaries/client_list.html", {"body": body}, status=status)
+    return page_response(request, "intermediaries/client_list.html", body=body, title=_("Clients"), status=status)
 
 
 @role_required(*BROKER_ROLES)
@@ -136,17 +137,20 @@ def client_detail(request, client_id):
             },
         )
 
-    can_share = client_may_share(actor=request.user, client=client)
+    # Access was checked above for this actor; the section itself is the same for everyone who may see it.
+    html = _cached_html("client-html", (client.pk, on), body)
+    if not client_may_share(actor=request.user, client=client):
+        return page_response(request, "intermediaries/client_detail.html", body=html, title=client.name)
     return render(
         request,
         "intermediaries/client_detail.html",
         {
             "client": client,
-            # Access was checked above for this actor; the section itself is the same for everyone who may see it.
-            "body": _cached_html("client-html", (client.pk, on), body),
-            "can_share": can_share,
-            "shares": client_shares(client=client) if can_share else (),
-            "share_form": ShareForm(actor=request.user, client=client) if can_share else None,
+            "page_title": client.name,
+            "body": html,
+            "can_share": True,
+            "shares": client_shares(client=client),
+            "share_form": ShareForm(actor=request.user, client=client),
         },
     )
 

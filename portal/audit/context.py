@@ -1,18 +1,29 @@
 """Who is acting, from where, in which request: set by middleware, read by the audit service."""
 
 import contextvars
-import uuid
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestContext:
+    """Where a change comes from. The address and the browser are read only when an event needs them."""
+
     request_id: str
-    ip: str | None = None
-    user_agent: str = ""
     request: Any = None
+
+    @cached_property
+    def ip(self) -> str | None:
+        from .middleware import client_ip  # the same rule for audit and API key address checks
+
+        return client_ip(self.request) if self.request is not None else None
+
+    @cached_property
+    def user_agent(self) -> str:
+        return self.request.META.get("HTTP_USER_AGENT", "")[:400] if self.request is not None else ""
 
     @property
     def user(self):
@@ -57,4 +68,4 @@ def reset(token: contextvars.Token) -> None:
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)

@@ -29,17 +29,10 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else context.new_request_id()
         request.request_id = request_id
-        token = context.bind(
-            context.RequestContext(
-                request_id=request_id,
-                ip=client_ip(request),
-                user_agent=request.headers.get("User-Agent", "")[:400],
-                request=request,
-            )
-        )
+        token = context.bind(context.RequestContext(request_id=request_id, request=request))
         try:
             response = self.get_response(request)
         finally:

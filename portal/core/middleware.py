@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 
 class SecurityHeadersMiddleware:
@@ -39,23 +41,29 @@ def _is_django_debug_page(response) -> bool:
     )
 
 
-class UserLanguageMiddleware:
-    """A logged-in user without a language cookie reads the portal in the language stored for them."""
+class LanguageMiddleware:
+    """The language of the request: the language cookie, else the signed-in user's stored language,
+    else the browser's Accept-Language, else the default.
+
+    In place of Django's LocaleMiddleware (the portal has no language prefixes in its URLs) plus a
+    second pass for the user's language: one decision per request, placed after authentication.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.supported = frozenset(code for code, _name in settings.LANGUAGES)
 
     def __call__(self, request):
-        from django.utils import translation
-
-        user = getattr(request, "user", None)
-        if (
-            user is not None
-            and user.is_authenticated
-            and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES
-            and user.language in dict(settings.LANGUAGES)
-            and user.language != getattr(request, "LANGUAGE_CODE", None)
-        ):
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
-        return self.get_response(request)
+        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in self.supported:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and user.language in self.supported:
+                language = user.language
+            else:
+                language = translation.get_language_from_request(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language",))
+        response.headers.setdefault("Content-Language", language)
+        return response

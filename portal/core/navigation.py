@@ -61,13 +61,13 @@ def items_for(user) -> tuple[dict, ...]:
     """The menu entries for `user`: the same for everyone with the same roles, so built once."""
     if not user.is_authenticated:
         return ()
+    return items_for_roles(user.roles, is_staff=user.is_staff, primary_role=user.primary_role)
+
+
+def items_for_roles(roles: frozenset, *, is_staff: bool, primary_role) -> tuple[dict, ...]:
+    """The menu entries for whoever holds these roles, in the active language and URL configuration."""
     return _menu(
-        user.roles,
-        user.is_staff,
-        user.primary_role,
-        get_language(),
-        get_urlconf() or settings.ROOT_URLCONF,
-        get_script_prefix(),
+        roles, is_staff, primary_role, get_language(), get_urlconf() or settings.ROOT_URLCONF, get_script_prefix()
     )
 
 

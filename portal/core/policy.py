@@ -6,8 +6,9 @@ the actor may reach (or `ALL`, or `NOTHING`). Everything else is derived from it
 
 - `Model.objects.restrict(actor, action)` (a `RestrictedQuerySet`, as in NetBox): the rows for a
   list, an export, an API endpoint, an admin change list or a task;
-- `policy.has(actor, obj, action)`: the decision for one object already loaded (one indexed query,
-  none when the scope is all or nothing);
+- `policy.has(actor, obj, action)`: the decision for one object already loaded — the same filter
+  evaluated on the object in Python where its lookups allow (plain fields, `__in`, relations that
+  are loaded), else one indexed query; none at all when the scope is all or nothing;
 - `RestrictedAdmin`: admin querysets and object permissions through the same rule.
 
 An actor that is not signed in or not active reaches nothing, whatever the policy says. Actions are
@@ -15,7 +16,9 @@ named by each policy (`"view"`, `"change"`, `"share"`, …); asking for one it d
 programming error and raises.
 """
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model, Q, QuerySet
+from django.db.models.constants import LOOKUP_SEP
 
 ALL = None
 NOTHING = Q(pk__in=[])
@@ -56,7 +59,61 @@ class Policy:
             return True
         if scope == NOTHING or obj is None or obj.pk is None:
             return False
+        decided = q_matches(obj, scope)
+        if decided is not None:
+            return decided
         return self.model._default_manager.filter(scope, pk=obj.pk).exists()
+
+
+def q_matches(obj, q: Q) -> bool | None:
+    """Whether a loaded object satisfies `q`, decided in Python; None when it cannot tell without the database.
+
+    Understands what policies write: field or relation equality (`advisor=actor`, `status="x"`),
+    `__in`, `__exact`, negation, AND/OR, and lookups through relations that are already loaded
+    (`advisor__organisation_id`). Anything else answers None and the caller asks the database.
+    """
+    outcomes = []
+    for child in q.children:
+        outcome = q_matches(obj, child) if isinstance(child, Q) else _lookup_matches(obj, *child)
+        if outcome is None:
+            return None
+        outcomes.append(outcome)
+    matched = all(outcomes) if q.connector == Q.AND else any(outcomes)
+    return not matched if q.negated else matched
+
+
+def _lookup_matches(obj, lookup: str, value) -> bool | None:
+    parts = lookup.split(LOOKUP_SEP)
+    operator = parts.pop() if len(parts) > 1 and parts[-1] in ("exact", "in") else "exact"
+    target = obj
+    for name in parts[:-1]:
+        try:
+            field = target._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if not (field.many_to_one or field.one_to_one) or not field.is_cached(target):
+            return None  # a relation not loaded: the database answers
+        target = getattr(target, name)
+        if target is None:
+            return False
+    name = parts[-1]
+    if name == "pk":
+        actual = target.pk
+    else:
+        try:
+            field = target._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if field.many_to_many or field.one_to_many:
+            return None
+        actual = getattr(target, field.attname)
+    if operator == "in":
+        return actual in {_plain(v) for v in value}
+    return actual == _plain(value)
+
+
+def _plain(value):
+    return value.pk if isinstance(value, Model) else value
 
 
 _policies: dict = {}

@@ -1,7 +1,5 @@
 from django.conf import settings
 
-from portal.core import navigation
-
 
 def portal(request):
     """The page shell's account parts: only for a user who is fully signed in (second factor included)."""
@@ -11,11 +9,10 @@ def portal(request):
     # The dev outbox answers only with DEBUG on, whatever PORTAL_DEV_OUTBOX says.
     dev_outbox_enabled = settings.DEBUG and settings.PORTAL_DEV_OUTBOX
     if user is None or not user.is_authenticated or second_factor_pending(user):
-        return {"nav_items": [], "signed_in": False, "dev_outbox_enabled": dev_outbox_enabled}
+        return {"signed_in": False, "dev_outbox_enabled": dev_outbox_enabled}
     from portal.notifications.selectors import notification_unread_count
 
     return {
-        "nav_items": navigation.items_for(user),
         "signed_in": True,
         "notification_unread_count": notification_unread_count(user=user),
         "dev_outbox_enabled": dev_outbox_enabled,

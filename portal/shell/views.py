@@ -33,6 +33,7 @@ def role_home(request, role):
         "shell/role_home.html",
         {
             "role": Role(role),
+            "nav_items": navigation.items_for(request.user),
             "latest_notifications": notification_list(user=request.user)[:5],
         },
     )

@@ -38,7 +38,9 @@ def test_the_forms_in_the_shell_carry_a_working_csrf_token(cast):
 
     browser = login(Client(enforce_csrf_checks=True), cast.broker1)
     page = browser.get(reverse("notifications:list")).content.decode()
-    token = re.search(r'action="/accounts/logout/"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    token = re.search(
+        r'action="/accounts/logout/"><input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)"', page
+    )
 
     assert token is not None
     assert browser.post("/accounts/logout/", {"csrfmiddlewaretoken": token.group(1)}).status_code == 302

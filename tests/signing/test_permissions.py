@@ -195,3 +195,15 @@ def test_anonymous_visitors_are_sent_to_log_in(client, cast, requests):
     assert (
         client.get(reverse("signing-api:request-list")).status_code == 401
     )  # no credentials: the key scheme asks for one
+
+
+def test_the_policy_decides_the_same_on_a_loaded_request_as_in_the_database(cast, requests):
+    """One rule, two evaluations: the filter for lists and the Python decision for one loaded request."""
+    from signing.permissions import requests as policy
+
+    for who in EVERYONE:
+        actor = getattr(cast, who)
+        for action in policy.actions:
+            listed = set(SignatureRequest.objects.restrict(actor, action).values_list("pk", flat=True))
+            decided = {r.pk for r in SignatureRequest.objects.all() if policy.has(actor, r, action)}
+            assert decided == listed, (who, action)
