@@ -38,15 +38,31 @@ class ClientPolicy(Policy):
             scope |= Q(advisor__organisation_id=actor.managed_firm_id)
         if actor.has_role(Role.INTERMEDIARY):
             # The few shared ids as a list: "advisor = x OR id IN (1, 2)" lets PostgreSQL combine two
-            # index scans, where a subquery in the OR would make it scan every client.
-            shared = shared_client_ids(actor)
-            scope |= Q(advisor=actor) | Q(pk__in=shared) if shared else Q(advisor=actor)
+            # index scans, where a subquery in the OR would make it scan every client. Fetched only
+            # when used: deciding on a broker's own client needs no shares.
+            scope |= Q(advisor=actor) | Q(pk__in=SharedClients(actor))
         if actor.has_role(Role.CLIENT):
             scope |= Q(user=actor)
         return scope
 
 
 clients = register_policy(ClientPolicy())
+
+
+class SharedClients:
+    """The clients shared with a broker, read when first iterated (`pk__in` of the policy's filter)."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self._ids = None
+
+    def __iter__(self):
+        if self._ids is None:
+            self._ids = shared_client_ids(self.actor)
+        return iter(self._ids)
+
+    def __len__(self):
+        return len(list(iter(self)))
 
 
 def shared_client_ids(actor) -> list[int]:

@@ -72,13 +72,19 @@ def q_matches(obj, q: Q) -> bool | None:
     `__in`, `__exact`, negation, AND/OR, and lookups through relations that are already loaded
     (`advisor__organisation_id`). Anything else answers None and the caller asks the database.
     """
-    outcomes = []
+    # Children in order, stopping at the first that decides (so a lazy value further on, such as a
+    # broker's shared clients, is not even fetched when the first alternative already holds).
+    decisive = q.connector == Q.OR  # the outcome that settles an OR (True) or an AND (False)
+    unknown = False
     for child in q.children:
         outcome = q_matches(obj, child) if isinstance(child, Q) else _lookup_matches(obj, *child)
         if outcome is None:
-            return None
-        outcomes.append(outcome)
-    matched = all(outcomes) if q.connector == Q.AND else any(outcomes)
+            unknown = True
+        elif outcome is decisive:
+            return not decisive if q.negated else decisive
+    if unknown:
+        return None
+    matched = not decisive
     return not matched if q.negated else matched
 
 

@@ -11,28 +11,49 @@ The cache (portal/core/cache.py) stands in with the database while Redis is away
 forget what changed meanwhile, so a bump is never lost to an outage.
 """
 
+import contextvars
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import request_started
 from django.db import transaction
 
 VERSION_KEY = "portal:data-version"
 FIGURES_TIMEOUT = 15 * 60
 
+# The version read once per request: a page that reads several cached figures asks Redis for the
+# version once. Only inside a request (set when it starts); tasks and shells always read afresh.
+_request_memo: contextvars.ContextVar = contextvars.ContextVar("data_version_memo", default=None)
+
+
+def _request_started(**kwargs) -> None:
+    _request_memo.set({})
+
+
+request_started.connect(_request_started, dispatch_uid="portal.core.versioned_cache")
+
 
 def data_version() -> int:
     """The current version of the data behind cached figures."""
+    memo = _request_memo.get()
+    if memo:
+        return memo["version"]
     version = cache.get(VERSION_KEY)
     if version is None:
         # A fresh cache (or an evicted or forgotten key): start from the clock so that no old entry matches.
         cache.add(VERSION_KEY, time.time_ns() // 1000, timeout=None)
         version = cache.get(VERSION_KEY)
+    if memo is not None and version is not None:
+        memo["version"] = version
     return version
 
 
 def data_changed() -> None:
     """Make every cached figure unreachable; call after writes that change what pages show."""
+    memo = _request_memo.get()
+    if memo:
+        memo.clear()  # this request reads the new version too
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet: the next reader starts one

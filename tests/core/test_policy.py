@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def anna(cast):
-    return Client.objects.create(number="A1", first_name="Anna", last_name="Alt", advisor=cast.broker1, user=cast.client1)
+    return Client.objects.create(
+        number="A1", first_name="Anna", last_name="Alt", advisor=cast.broker1, user=cast.client1
+    )
 
 
 @pytest.mark.parametrize(
