@@ -12,6 +12,12 @@ class AccountsConfig(AppConfig):
 
         signals.connect_device_receivers()
 
+        from portal.core.cache import register_read_ahead
+
+        from .backends import signed_in_key
+
+        register_read_ahead(signed_in_key)
+
         from django.db.models.signals import post_migrate
 
         from .services import audit_trail_readers_grant

@@ -8,18 +8,13 @@ row, their groups or their devices forgets the entry at once and again after the
 next request; a reader that raced the change cannot write the old state back.
 """
 
-import contextvars
-
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from portal.core.cache import NOT_FETCHED, cached_until_changed, forget
+from portal.core.cache import cached_until_changed, forget
 
 SIGNED_IN_TIMEOUT = 3600
-# The request's session while the middleware asks for its user: the session may have read the
-# signed-in user's entry together with its own (sessions.py), sparing a second round trip.
-reading_session: contextvars.ContextVar = contextvars.ContextVar("reading_session", default=None)
 
 
 def signed_in_key(user_id) -> str:
@@ -37,15 +32,7 @@ def signed_in_user(user_id):
             user.second_factor_devices  # noqa: B018
         return user
 
-    session = reading_session.get()
-    fetched = getattr(session, "signed_in_fetched", None)
-    return cached_until_changed(
-        cache,
-        signed_in_key(user_id),
-        load,
-        timeout=SIGNED_IN_TIMEOUT,
-        fetched=fetched[1] if fetched and fetched[0] == user_id else NOT_FETCHED,
-    )
+    return cached_until_changed(cache, signed_in_key(user_id), load, timeout=SIGNED_IN_TIMEOUT)
 
 
 def signed_in_forget(user_id) -> None:

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import is_verified
 
+from portal.core.cache import read_ahead_scope
 from portal.core.errors import error_json_response
 
-from .backends import reading_session
 from .sessions import session_user_remember
 from .two_factor import second_factor_required, session_verified, user_has_second_factor
 
@@ -30,13 +30,14 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
     the cache (`backends.py`), instead of one more query per request.
     """
 
+    def __call__(self, request):
+        # Entries read ahead with the session (the signed-in user, the unread count) live for this request.
+        with read_ahead_scope():
+            return super().__call__(request)
+
     def process_request(self, request):
         super().process_request(request)
-        scope = reading_session.set(request.session)
-        try:
-            user = auth.get_user(request)
-        finally:
-            reading_session.reset(scope)
+        user = auth.get_user(request)
         if user.is_authenticated:
             session_user_remember(request.session.session_key, user.pk)
         request.user = _with_second_factor(request, user)

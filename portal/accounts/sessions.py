@@ -6,10 +6,11 @@ database query on every request). Three things are changed:
 - a session read from the database is only *added* to the cache, and ending a session leaves a
   short tombstone instead of a plain delete (`portal.core.cache.forget`): a request that loaded
   the session just before a logout or a "sign out everywhere" cannot put it back after it ended;
-- the signed-in user (`backends.py`) is read in the same round trip as the session: a session's
-  user never changes (a login starts a new session), so this process remembers which user a
-  session key belongs to and asks for both entries at once; the user id in the session data
-  decides, the remembered one only saves the second round trip;
+- the per-user entries every page needs (the signed-in user of `backends.py`, the unread count;
+  see `portal.core.cache.register_read_ahead`) are read in the same round trip as the session: a
+  session's user never changes (a login starts a new session), so this process remembers which
+  user a session key belongs to and asks for all entries at once; the user id in the session data
+  decides, the remembered one only saves the later round trips;
 - nothing else: saving, expiry and the database rows are Django's.
 """
 
@@ -20,7 +21,7 @@ from django.contrib.sessions.backends import cached_db
 from django.core.cache import caches
 from django.utils import timezone
 
-from portal.core.cache import cached_until_changed, forget
+from portal.core.cache import cached_until_changed, forget, read_ahead_keys, read_ahead_store
 
 # session key -> user id, for this process; bounded (forgotten wholesale when full: only a hint).
 _users_of_sessions: dict[str, int] = {}
@@ -38,18 +39,13 @@ def session_user_remember(session_key: str | None, user_id: int) -> None:
 
 
 class SessionStore(cached_db.SessionStore):
-    # (user id, what the cache held for the signed-in user), read with the session; see backends.py.
-    signed_in_fetched: tuple | None = None
-
     def load(self):
-        from .backends import signed_in_key
-
         cache = caches[settings.SESSION_CACHE_ALIAS]
         user_id = _users_of_sessions.get(self.session_key)
-        keys = [self.cache_key] + ([signed_in_key(user_id)] if user_id else [])
-        found = cache.get_many(keys)
-        if user_id:
-            self.signed_in_fetched = (user_id, found.get(signed_in_key(user_id)))
+        ahead = read_ahead_keys(user_id) if user_id else []
+        found = cache.get_many([self.cache_key, *ahead])
+        # What was not found counts as read too (None): the reader computes it without asking again.
+        read_ahead_store({key: found.get(key) for key in ahead})
         record = None
 
         def from_database():

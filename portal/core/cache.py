@@ -17,9 +17,11 @@ Processes notice the recovery one by one: for at most the retry period a process
 circuit open may write a key that another, already recovered process reads from Redis.
 """
 
+import contextvars
 import logging
 import threading
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import caches
@@ -244,6 +246,37 @@ TOMBSTONE = "portal:tombstone"
 # "Not read yet" for `cached_until_changed(fetched=…)`: None is a read that found nothing.
 NOT_FETCHED = object()
 
+# Per-user entries every page needs (the signed-in user, the unread count): read together with the
+# session in the request's first round trip (portal.accounts.sessions), then taken from here.
+_read_ahead: contextvars.ContextVar = contextvars.ContextVar("portal_cache_read_ahead", default=None)
+_read_ahead_keys: list = []
+
+
+def register_read_ahead(key_for_user) -> None:
+    """Read the entry `key_for_user(user_id)` with the session (apps call this in AppConfig.ready())."""
+    if key_for_user not in _read_ahead_keys:
+        _read_ahead_keys.append(key_for_user)
+
+
+def read_ahead_keys(user_id) -> list[str]:
+    return [key_for_user(user_id) for key_for_user in _read_ahead_keys]
+
+
+@contextmanager
+def read_ahead_scope():
+    """One request: entries read ahead are kept until each is used once."""
+    token = _read_ahead.set({})
+    try:
+        yield
+    finally:
+        _read_ahead.reset(token)
+
+
+def read_ahead_store(values: dict) -> None:
+    store = _read_ahead.get()
+    if store is not None:
+        store.update(values)
+
 
 def cached_until_changed(cache: BaseCache, key: str, compute, *, timeout, fetched=NOT_FETCHED):
     """`compute()`, cached under `key` until `forget(key)` is called; never a value from before it.
@@ -252,8 +285,13 @@ def cached_until_changed(cache: BaseCache, key: str, compute, *, timeout, fetche
     result after the change's `forget()` ran: `forget()` leaves a tombstone for a few seconds, and
     readers only `add` (never overwrite), so such a late write finds the tombstone and is dropped.
     `timeout` is seconds, or a function of the computed value giving them. None is never cached.
-    `fetched` is what the caller already read under `key` (with others, in one round trip).
+    `fetched` is what the caller already read under `key` (with others, in one round trip); else an
+    entry read ahead in this request is used once (a second read in the request asks the cache again).
     """
+    if fetched is NOT_FETCHED:
+        ahead = _read_ahead.get()
+        if ahead and key in ahead:
+            fetched = ahead.pop(key)
     value = cache.get(key) if fetched is NOT_FETCHED else fetched
     if value is None or (isinstance(value, str) and value == TOMBSTONE):
         fresh = compute()

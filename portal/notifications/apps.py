@@ -9,7 +9,13 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
+        from portal.core.cache import register_read_ahead
+
         from .registry import EMAIL, IN_APP, register_event
+        from .selectors import unread_count_key
+
+        # The header's badge on every page: read with the session in the request's first round trip.
+        register_read_ahead(unread_count_key)
 
         register_event(
             "account.welcome",
