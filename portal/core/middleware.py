@@ -61,7 +61,8 @@ class LanguageMiddleware:
                 language = user.language
             else:
                 language = translation.get_language_from_request(request)
-        translation.activate(language)
+        if translation.get_language() != language:  # a thread serves one language after another
+            translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
         patch_vary_headers(response, ("Accept-Language",))
