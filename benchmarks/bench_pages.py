@@ -1,12 +1,13 @@
 #!/usr/bin/env python
-"""Load the broker workspace with many brokers' sessions; compare each page with two floors.
+"""Load the broker workspace and the client zone with many sessions; compare each page with two floors.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/partnerzone_bench \\
         .venv/bin/python benchmarks/bench_pages.py [--skip-build] [--duration 20] [--connections 50] [--repeat 3]
 
 1. builds `manage.py demo --scale large` on PostgreSQL (unless --skip-build and data exists),
 2. makes logged-in sessions for 200 different brokers, each with 5 of their clients for the
-   client page (1,000 different client pages),
+   client page (1,000 different client pages), and for 50,000 different end clients (the client
+   zone's home and positions; clients of the large demo get a portal login for it, once),
 3. serves the portal with gunicorn (4 workers x 1 thread on this 2-core machine, the cache on
    Redis as in production) and, beside it, **stock Django** (benchmarks/stock_settings.py:
    `startproject`'s default middleware, one view with one indexed query) with the same gunicorn
@@ -48,12 +49,15 @@ STOCK_LOG = Path(tempfile.gettempdir()) / "partnerzone-bench-stock-gunicorn.log"
 FLOOR_PATH = "/bench/floor/"  # the trivial view: one indexed query behind the same middleware
 STOCK_PORT = PORT + 1
 TARGETS = [
-    # name, path, share of the stock Django floor's requests per second required
-    ("portal floor", FLOOR_PATH, 0.60),
-    ("dashboard", "/broker/", 0.40),
-    ("client list", "/broker/clients/", 0.40),
-    ("client detail", "/broker/clients/{client}/", 0.40),
-    ("API client list", "/api/v1/clients/", 0.50),
+    # name, path, share of the stock Django floor's requests per second required, whose sessions
+    ("portal floor", FLOOR_PATH, 0.60, "brokers"),
+    ("dashboard", "/broker/", 0.40, "brokers"),
+    ("client list", "/broker/clients/", 0.40, "brokers"),
+    ("client detail", "/broker/clients/{client}/", 0.40, "brokers"),
+    ("API client list", "/api/v1/clients/", 0.50, "brokers"),
+    # The client zone, from the end clients' side: every request another client's login.
+    ("client zone home", "/client/", 0.40, "clients"),
+    ("client positions", "/client/portfolio/", 0.40, "clients"),
 ]
 P95_LIMIT_MS = 300
 # gunicorn as gunicorn.conf.py sizes it for this 2-core machine: a process per half core, one thread
@@ -125,6 +129,60 @@ for broker in brokers:
     out = manage("shell", "-c", script, capture_output=True, text=True).stdout
     path = Path(tempfile.mkstemp(prefix="pz-sessions-", suffix=".txt")[1])
     # Django's shell may print its own lines first: keep only the sessions.
+    path.write_text("".join(line + "\n" for line in out.splitlines() if line.startswith("sessionid=")))
+    return path
+
+
+def client_sessions_file(count: int) -> Path:
+    """Sessions of `count` different end clients of the large demo, each with a portal login.
+
+    The large demo gives logins only to the named demo clients, so this gives the first `count`
+    clients with a portfolio a login of their own (once; later runs reuse them) — one password
+    hash for all, since nobody logs in with it — and writes the session rows in bulk.
+    """
+    script = f"""
+import datetime
+from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from clients.models import Client
+User = get_user_model()
+group = Group.objects.get(name="client")
+with transaction.atomic():
+    missing = list(Client.objects.filter(user__isnull=True, portfolios__isnull=False).distinct().order_by("pk")
+                   .values_list("pk", "number", "first_name", "last_name")[:{count}])
+    have = Client.objects.filter(user__isnull=False).count()
+    missing = missing[:max(0, {count} - have)]
+    password = make_password(None)
+    users = User.objects.bulk_create([
+        User(email=f"bench-{{number.lower()}}@clients.invalid", first_name=first, last_name=last, password=password)
+        for _, number, first, last in missing
+    ])
+    User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=group.pk) for u in users])
+    for (client_id, *_), user in zip(missing, users):
+        Client.objects.filter(pk=client_id).update(user=user)
+logins = User.objects.filter(client_profile__isnull=False).order_by("pk")[:{count}]
+expire = timezone.now() + datetime.timedelta(days=1)
+rows = []
+csrf = get_random_string(32)
+for user in logins.iterator():
+    key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
+    data = SessionStore().encode({{
+        SESSION_KEY: str(user.pk),
+        BACKEND_SESSION_KEY: "portal.accounts.backends.PortalAuthenticationBackend",
+        HASH_SESSION_KEY: user.get_session_auth_hash(),
+    }})
+    rows.append(Session(session_key=key, session_data=data, expire_date=expire))
+    print(f"sessionid={{key}}; csrftoken={{csrf}}\t0")
+Session.objects.bulk_create(rows, batch_size=5000)
+"""
+    out = manage("shell", "-c", script, capture_output=True, text=True).stdout
+    path = Path(tempfile.mkstemp(prefix="pz-client-sessions-", suffix=".txt")[1])
     path.write_text("".join(line + "\n" for line in out.splitlines() if line.startswith("sessionid=")))
     return path
 
@@ -201,6 +259,8 @@ def main():
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--brokers", type=int, default=200)
+    parser.add_argument("--clients", type=int, default=50_000, help="end clients' logins for the client zone")
+    parser.add_argument("--only", default="", help="comma-separated page names (default: every page)")
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs with the figures cache; the verdict is their median"
     )
@@ -210,15 +270,24 @@ def main():
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     if not args.skip_build:
         build()
-    sessions = sessions_file(args.brokers)
+    targets = [t for t in TARGETS if not args.only or t[0] in args.only.split(",")]
+    sessions = {"brokers": sessions_file(args.brokers)}
+    if any(kind == "clients" for *_, kind in targets):
+        sessions["clients"] = client_sessions_file(args.clients)
     try:
-        passes = [("with the figures cache", run_pass(True, sessions, args, args.repeat))]
+        passes = [("with the figures cache", run_pass(True, sessions, targets, args, args.repeat))]
         if not args.cached_only:
-            passes.append(("without the figures cache (every request computes)", run_pass(False, sessions, args, 1)))
-        queries = query_counts(sessions)
+            passes.append(
+                ("without the figures cache (every request computes)", run_pass(False, sessions, targets, args, 1))
+            )
+        queries = query_counts(sessions, targets)
     finally:
-        sessions.unlink()
-    print(f"\n{args.connections} connections, {args.duration} s each, {args.brokers} brokers' sessions")
+        for path in sessions.values():
+            path.unlink()
+    print(
+        f"\n{args.connections} connections, {args.duration} s each, {args.brokers} brokers' sessions"
+        + (f", {len(session_lines(sessions['clients']))} clients' sessions" if "clients" in sessions else "")
+    )
     for title, runs in passes:
         for number, rows in enumerate(runs, 1):
             print_table(f"{title}, run {number} of {len(runs)}", rows, queries)
@@ -232,11 +301,11 @@ def session_lines(path: Path) -> list[tuple[str, str]]:
     return [tuple(line.split("\t")) for line in path.read_text().splitlines() if line]
 
 
-def warm_up(sessions: list[tuple[str, str]]) -> None:
-    """Every page once per broker and every client page once, 8 at a time."""
+def warm_up(lines: dict[str, list[tuple[str, str]]], targets) -> None:
+    """Every page once per session (for brokers, each of their client pages once), 8 at a time."""
     jobs = set()
-    for cookie, client in sessions:
-        for _, path, _ in TARGETS:
+    for _, path, _, kind in targets:
+        for cookie, client in lines[kind]:
             jobs.add((cookie, path.replace("{client}", client)))
 
     def fetch(job):
@@ -281,29 +350,29 @@ class Row:
         return self.ratio >= self.share and self.p95_ms < P95_LIMIT_MS and not self.errors
 
 
-def run_pass(figures_cache: bool, sessions: Path, args, repeats: int) -> list[list[Row]]:
+def run_pass(figures_cache: bool, sessions: dict[str, Path], targets, args, repeats: int) -> list[list[Row]]:
     """`repeats` runs; in each, every page is measured in turns with both floors.
 
     On a shared 2-core machine the floor itself moves by half between minutes, so each page is
     compared with the floors measured in the same moments.
     """
     servers = serve(figures_cache)
-    lines = session_lines(sessions)
+    lines = {kind: session_lines(path) for kind, path in sessions.items()}
     try:
         runs = []
         for _ in range(repeats):
             # Again before each run: entries expire (FIGURES_TIMEOUT), as on a server whose pages are in use.
             started = time.monotonic()
-            warm_up(lines)
+            warm_up(lines, targets)
             print(
                 f"  warm-up ({'cache' if figures_cache else 'no cache'}): {time.monotonic() - started:.0f} s",
                 flush=True,
             )
             rows = []
-            for name, path, share in TARGETS:
-                stock, floor, page = in_turns(path, sessions, args)
+            for name, path, share, kind in targets:
+                stock, floor, page = in_turns(path, sessions["brokers"], sessions[kind], args)
                 latency = open_loop.run(
-                    port=PORT, path=path, sessions=lines, rate=share * stock["rps"], duration=args.duration
+                    port=PORT, path=path, sessions=lines[kind], rate=share * stock["rps"], duration=args.duration
                 )
                 rows.append(Row(name, share, stock["rps"], stock["p95_ms"], floor, page, latency))
                 print(
@@ -324,7 +393,7 @@ def run_pass(figures_cache: bool, sessions: Path, args, repeats: int) -> list[li
                 server.wait(timeout=10)
 
 
-def in_turns(path: str, sessions: Path, args, turns: int = 5) -> tuple[dict, float, dict]:
+def in_turns(path: str, floor_sessions: Path, sessions: Path, args, turns: int = 5) -> tuple[dict, float, dict]:
     """Stock Django's, the portal floor's and the page's throughput, in alternating turns of a few seconds.
 
     The floor of this shared machine moves by half from one minute to the next; taking turns
@@ -333,8 +402,8 @@ def in_turns(path: str, sessions: Path, args, turns: int = 5) -> tuple[dict, flo
     seconds = max(2, args.duration // turns)
     stock = floor = page = None
     for _ in range(turns):
-        stock = _add(stock, wrk(FLOOR_PATH, sessions, seconds, args.connections, port=STOCK_PORT))
-        floor = _add(floor, wrk(FLOOR_PATH, sessions, seconds, args.connections))
+        stock = _add(stock, wrk(FLOOR_PATH, floor_sessions, seconds, args.connections, port=STOCK_PORT))
+        floor = _add(floor, wrk(FLOOR_PATH, floor_sessions, seconds, args.connections))
         page = _add(page, wrk(path, sessions, seconds, args.connections))
     elapsed = turns * seconds
     return (
@@ -358,17 +427,17 @@ def median_rows(runs: list[list[Row]]) -> list[Row]:
     return [sorted(rows, key=lambda row: row.ratio)[len(rows) // 2] for rows in zip(*runs, strict=True)]
 
 
-def query_counts(sessions: Path) -> dict[str, int]:
-    """Queries per request of each page once warm, counted in-process with one broker's session."""
-    cookie, client = session_lines(sessions)[0]
-    paths = {name: path.replace("{client}", client) for name, path, _ in TARGETS}
+def query_counts(sessions: dict[str, Path], targets) -> dict[str, int]:
+    """Queries per request of each page once warm, counted in-process with one session of its kind."""
+    first = {kind: session_lines(path)[0] for kind, path in sessions.items()}
+    pages = {name: (first[kind][0], path.replace("{client}", first[kind][1])) for name, path, _, kind in targets}
     script = f"""
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-browser = Client(HTTP_HOST="127.0.0.1")
-browser.cookies.load({cookie!r})
-for name, path in {paths!r}.items():
+for name, (cookie, path) in {pages!r}.items():
+    browser = Client(HTTP_HOST="127.0.0.1")
+    browser.cookies.load(cookie)
     browser.get(path)
     with CaptureQueriesContext(connection) as queries:
         status = browser.get(path).status_code
