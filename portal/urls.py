@@ -14,7 +14,9 @@ urlpatterns = [
     path("i18n/setlang/", shell_views.set_language, name="set_language"),
     path("notifications/", include("portal.notifications.urls")),
     path("broker/", include("intermediaries.urls")),
-    path("signing/", include("signing.urls")),
+    # signing under /signing/ (the sender's side, the back office) and /client/sign/ (the client's side).
+    path("", include("signing.urls")),
+    path("client/", include("clients.urls")),
     path("profile/api-keys/", include("portal.api.page_urls")),
     path("commissions/", include("commissions.urls")),
     path("reports/", include("reports.urls")),

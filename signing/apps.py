@@ -13,13 +13,23 @@ class SigningConfig(AppConfig):
         from portal.core.navigation import NavItem, register
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
-        from . import permissions  # noqa: F401  (registers this app's policies)
+        from . import (
+            client_zone,
+            permissions,  # noqa: F401  (registers this app's policies)
+        )
         from .demo import demo_step
 
         brokers = frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER})
         register(
             NavItem(label=_("Signature requests"), url_name="signing:request-list", roles=brokers, order=20),
-            NavItem(label=_("Documents to sign"), url_name="signing:inbox", roles=frozenset({Role.CLIENT}), order=5),
+            # The client zone's "Documents to sign", between its Portfolio and its Documents (clients/apps.py).
+            NavItem(
+                label=_("Documents to sign"),
+                url_name="signing:inbox",
+                roles=frozenset({Role.CLIENT}),
+                order=5,
+                active_for=frozenset({"signing:inbox-detail"}),
+            ),
             NavItem(
                 label=_("Signed requests"),
                 url_name="signing:backoffice-inbox",
@@ -83,3 +93,4 @@ class SigningConfig(AppConfig):
             roles=senders | {Role.BACKOFFICE},
         )
         register_step(DemoStep(name="signature requests", run=demo_step, order=30))
+        client_zone.register()

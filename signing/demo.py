@@ -1,4 +1,4 @@
-"""Demo data: broker1's signature requests to client1 and client2 in every state.
+"""Demo data: broker1's signature requests to client1 and client2 in every state, and broker3's to client3.
 
 Everything goes through the services, as a broker, a client and the back office would: the
 demo even signs like a client, reading the code from the dev outbox. Running it again
@@ -24,18 +24,43 @@ IBAN_EXAMPLE = "DE89370400440532013000"
 
 def demo_step(*, scale: str, stdout) -> None:
     users = get_user_model().objects.in_bulk(
-        ["broker1@example.com", "client1@example.com", "client2@example.com", "backoffice@example.com"],
+        [
+            "broker1@example.com",
+            "broker3@example.com",
+            "client1@example.com",
+            "client2@example.com",
+            "client3@example.com",
+            "backoffice@example.com",
+        ],
         field_name="email",
     )
     broker, backoffice = users.get("broker1@example.com"), users.get("backoffice@example.com")
     if broker is None or backoffice is None:
         stdout.write("  signing: the demo cast is missing; nothing to do.")
         return
-    if SignatureRequest.objects.filter(origin=DEMO_ORIGIN).exists():
-        stdout.write("  signing: demo requests already present.")
+    _broker1_requests(broker, backoffice, users.get("client1@example.com"), users.get("client2@example.com"), stdout)
+    broker3, client3 = users.get("broker3@example.com"), users.get("client3@example.com")
+    if broker3 is not None and client3 is not None:
+        _broker3_requests(broker3, client3, stdout)
+    stdout.write(f"  signing: {SignatureRequest.objects.filter(origin=DEMO_ORIGIN).count()} demo requests")
+
+
+def _create(broker, key, kind, **fields) -> SignatureRequest:
+    return services.signature_request_create(actor=broker, recipient=key, kind=kind, origin=DEMO_ORIGIN, **fields)
+
+
+def _already_written(broker, stdout) -> bool:
+    if SignatureRequest.objects.filter(origin=DEMO_ORIGIN, sender=broker).exists():
+        stdout.write(f"  signing: {broker.email}'s demo requests already present.")
+        return True
+    return False
+
+
+def _broker1_requests(broker, backoffice, client1, client2, stdout) -> None:
+    """Every state: client1 has one to sign, one opened, one signed; client2 a processed and a declined one."""
+    if _already_written(broker, stdout):
         return
     keys = {person.user_id: person.key for person in addressbook.addressee_list(actor=broker)}
-    client1, client2 = users.get("client1@example.com"), users.get("client2@example.com")
     if client1 is None or client1.pk not in keys:
         stdout.write("  signing: client1 is not in broker1's client book; no demo requests.")
         return
@@ -44,7 +69,7 @@ def demo_step(*, scale: str, stdout) -> None:
     portfolio1 = _first_portfolio(broker, key1)
 
     def create(key, kind, **fields):
-        return services.signature_request_create(actor=broker, recipient=key, kind=kind, origin=DEMO_ORIGIN, **fields)
+        return _create(broker, key, kind, **fields)
 
     transfer = dict(
         kind=SignatureRequest.Kind.FUND_TRANSFER,
@@ -140,7 +165,39 @@ def demo_step(*, scale: str, stdout) -> None:
     )
     services.signature_request_send(actor=broker, request_id=cancelled.pk)
     services.signature_request_cancel(actor=broker, request_id=cancelled.pk, reason="The client updated it online.")
-    stdout.write(f"  signing: {SignatureRequest.objects.filter(origin=DEMO_ORIGIN).count()} demo requests")
+
+
+def _broker3_requests(broker, client, stdout) -> None:
+    """client3 (broker3's client, Beta Capital): a subscription waiting to be signed and a signed agreement."""
+    if _already_written(broker, stdout):
+        return
+    keys = {person.user_id: person.key for person in addressbook.addressee_list(actor=broker)}
+    if client.pk not in keys:
+        stdout.write("  signing: client3 is not in broker3's client book; no demo requests for them.")
+        return
+    key = keys[client.pk]
+    portfolio = _first_portfolio(broker, key)
+    waiting = _create(
+        broker,
+        key,
+        SignatureRequest.Kind.PRODUCT_SUBSCRIPTION,
+        product_name="Beta Balanced Income Fund",
+        amount="5000.00",
+        currency="EUR",
+        portfolio_reference=portfolio,
+        message="The subscription we talked about last week. The key information document is attached.",
+        attachments=[_pdf("Key information document", "Beta Balanced Income Fund. Risk indicator 3 of 7.")],
+    )
+    services.signature_request_send(actor=broker, request_id=waiting.pk)
+    agreement = _create(
+        broker,
+        key,
+        SignatureRequest.Kind.DOCUMENT,
+        title="Advisory agreement 2026",
+        message="Our advisory agreement for the new year, unchanged apart from the fee table on page 2.",
+        attachments=[_pdf("Advisory agreement 2026", "Advisory fee 0.8 % a year on the value of the portfolio.")],
+    )
+    _sign_as_client(broker, client, agreement)
 
 
 def _first_portfolio(broker, key) -> str:

@@ -376,6 +376,8 @@ class SignatureEvidence(models.Model):
     pdf = models.FileField(_("signed PDF"), upload_to=signed_pdf_path, blank=True, max_length=300)
     pdf_sha256 = models.CharField(_("signed PDF SHA-256"), max_length=64, blank=True, db_index=True)
     pdf_rendered_at = models.DateTimeField(_("PDF rendered"), null=True, blank=True)
+    # When the signer first downloaded the signed PDF: until then the client zone lists it as new.
+    client_downloaded_at = models.DateTimeField(_("downloaded by the client"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signature evidence")

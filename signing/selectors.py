@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -79,6 +79,32 @@ def access_received_request(*, actor, request_id) -> SignatureRequest:
         return inbox_list(actor=actor).prefetch_related("attachments").get(pk=request_id)
     except (SignatureRequest.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def waiting_list(*, actor) -> QuerySet[SignatureRequest]:
+    """The requests waiting for the actor's signature (open and not past their deadline), the most urgent first."""
+    return (
+        _base(actor, "sign")
+        .filter(status__in=SignatureRequest.OPEN)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .order_by(F("expires_at").asc(nulls_last=True), "-sent_at", "-id")
+    )
+
+
+def signed_list(*, actor) -> QuerySet[SignatureRequest]:
+    """The actor's signed requests whose signed PDF is ready, with the evidence, the latest signed first."""
+    return (
+        SignatureRequest.objects.restrict(actor, "sign")
+        .filter(status__in=SignatureRequest.SIGNED_STATES, evidence__isnull=False)
+        .exclude(evidence__pdf="")
+        .select_related("evidence")
+        .order_by("-signed_at", "-id")
+    )
+
+
+def received_list(*, actor) -> QuerySet[SignatureRequest]:
+    """Every request sent to the actor (never drafts) with the sender and the evidence, oldest first."""
+    return _base(actor, "sign").select_related("evidence").order_by("created_at", "id")
 
 
 # --- either side --------------------------------------------------------------------------

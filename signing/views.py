@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -280,7 +281,11 @@ def signed_pdf(request, request_id):
     if evidence is None or not evidence.pdf:
         raise Http404
     name = f"{signature_request.short_reference}-signed.pdf"
-    return _file_response(evidence.pdf, name, "application/pdf", inline=not request.GET.get("download"))
+    response = _file_response(evidence.pdf, name, "application/pdf", inline=not request.GET.get("download"))
+    if evidence.client_downloaded_at is None:
+        # The signer has their copy now: the client zone stops listing it as new.
+        services.signed_pdf_mark_downloaded(actor=request.user, request=signature_request)
+    return response
 
 
 # --- the client's side -----------------------------------------------------------------------
@@ -377,6 +382,18 @@ def decline(request, request_id):
     else:
         messages.success(request, _("You declined the request. Your broker has been told."))
     return redirect("signing:inbox-detail", request_id=signature_request.pk)
+
+
+def client_page_moved(request, name, **kwargs):
+    """An old address of the client's pages (/signing/inbox/…): the same page in the client zone.
+
+    Permanent, and keeping the method and body (308), so a form sent from a page loaded before the
+    move still reaches its view; the page there decides who may see it.
+    """
+    url = reverse(f"signing:{name}", kwargs=kwargs)
+    if query := request.META.get("QUERY_STRING"):
+        url = f"{url}?{query}"
+    return redirect(url, permanent=True, preserve_request=True)
 
 
 # --- the back office -------------------------------------------------------------------------

@@ -24,6 +24,8 @@ class NavItem:
     setting: str = ""  # a settings flag that must be true for the entry to show
     # For the generic home entry: hidden once an app gives the user's role a home of its own.
     only_without_role_home: bool = False
+    # Other pages under this entry (a detail page under its list): the entry is highlighted there too.
+    active_for: frozenset = field(default_factory=frozenset)
 
     def visible_to(self, roles: frozenset, is_staff: bool) -> bool:
         if self.staff_only and not is_staff:
@@ -85,7 +87,8 @@ def _menu(roles: frozenset, is_staff: bool, primary_role, language, urlconf: str
             url = reverse(item.url_name, urlconf=urlconf)
         except NoReverseMatch:
             continue
-        entries.append({"label": item.label, "url": url, "url_name": item.url_name})
+        active = frozenset({item.url_name, *item.active_for})
+        entries.append({"label": item.label, "url": url, "url_name": item.url_name, "active_for": active})
     return tuple(entries)
 
 

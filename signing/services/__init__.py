@@ -22,6 +22,7 @@ from .client_side import (
     signature_request_decline,
     signature_request_mark_viewed,
     signature_request_sign,
+    signed_pdf_mark_downloaded,
     signing_code_request,
 )
 from .common import MAX_TEXT
@@ -54,6 +55,7 @@ __all__ = [
     "signature_request_sign",
     "signature_request_update",
     "signature_requests_expire",
+    "signed_pdf_mark_downloaded",
     "signing_challenges_expire_stale",
     "signing_code_request",
 ]

@@ -99,6 +99,28 @@ def signature_request_mark_viewed(*, actor, request: SignatureRequest) -> Signat
     return request
 
 
+def signed_pdf_mark_downloaded(*, actor, request: SignatureRequest) -> bool:
+    """The signer downloaded their signed PDF: the client zone stops listing it as new. Once, audited.
+
+    Anybody else's download (the broker's, the back office's) changes nothing. Returns whether it marked.
+    """
+    if request.recipient_id != actor.pk or not request.is_signed:
+        return False
+    with transaction.atomic():
+        now = timezone.now()
+        marked = SignatureEvidence.objects.filter(request_id=request.pk, client_downloaded_at__isnull=True).update(
+            client_downloaded_at=now
+        )
+        if marked:
+            audit_record(
+                action="signing.signed_pdf_downloaded",
+                actor=actor,
+                obj=request,
+                changes={"client_downloaded_at": now.isoformat()},
+            )
+    return bool(marked)
+
+
 def signing_code_request(*, actor, request_id, content_hash: str) -> CodeSent:
     """Send a code for exactly the content the client has seen; a second call is a resend."""
     refusal = None

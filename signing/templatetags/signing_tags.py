@@ -34,6 +34,7 @@ HISTORY_LABELS = {
     "signing.integrity_failed": _("Documents failed verification"),
     "signing.request_signed": _("Signed"),
     "signing.pdf_rendered": _("Signed PDF created"),
+    "signing.signed_pdf_downloaded": _("Signed PDF downloaded by the client"),
     "signing.request_declined": _("Declined"),
     "signing.request_cancelled": _("Cancelled"),
     "signing.request_expired": _("Expired"),

@@ -12,10 +12,14 @@ def test_brokers_and_managers_land_on_the_broker_dashboard(cast, login_as):
         assert response["Location"] == reverse("intermediaries:dashboard")
 
 
+def test_end_clients_land_in_the_client_zone(cast, login_as):
+    response = login_as(cast.client1).get(reverse("shell:home"))
+    assert response["Location"] == reverse("clients:home")
+
+
 @pytest.mark.parametrize(
     ("who", "role"),
     [
-        ("client1", Role.CLIENT),
         ("backoffice", Role.BACKOFFICE),
         ("partner", Role.PARTNER_AGENT),
         ("merchant", Role.MERCHANT),

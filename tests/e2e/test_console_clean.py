@@ -188,7 +188,7 @@ def test_the_demo_links_to_where_it_runs_and_no_page_logs_a_csp_violation_or_scr
         walked[email] = walk(page, console, base, urlsplit(page.url).path, admin=email == "backoffice@example.com")
         problems += console.problems
         page.context.close()
-    assert "/signing/inbox/" in walked["client1@example.com"]
+    assert {"/client/", "/client/sign/", "/client/documents/", "/client/adviser/"} <= set(walked["client1@example.com"])
     assert "/commissions/" in walked["broker1@example.com"] and "/reports/" in walked["broker1@example.com"]
     assert "/profile/api-keys/" in walked["broker1@example.com"]
     assert "/broker/team/" in walked["manager@example.com"]
@@ -244,8 +244,8 @@ def test_the_demo_links_to_where_it_runs_and_no_page_logs_a_csp_violation_or_scr
     # The demo sent client1 a code a moment ago; it is made older than the minute between two codes.
     SigningCodeSend.objects.update(created_at=F("created_at") - timedelta(minutes=2))
     page, console = new_login(browser, base, "client1@example.com")
-    page.goto(f"{base}/signing/inbox/")
-    rows = page.get_by_role("main").locator("a[href^='/signing/inbox/']")
+    page.goto(f"{base}/client/sign/")
+    rows = page.get_by_role("main").locator("a[href^='/client/sign/']")
     for href in rows.evaluate_all("links => links.map(a => a.getAttribute('href'))"):
         page.goto(base + href)
         if page.get_by_test_id("request-code").count():
@@ -291,7 +291,8 @@ def test_the_demo_links_to_where_it_runs_and_no_page_logs_a_csp_violation_or_scr
         for path, status in (
             (f"/broker/clients/{foreign_client.pk}/", 404),
             ("/no-such-page/", 404),
-            ("/signing/inbox/", 403),
+            ("/client/sign/", 403),
+            ("/client/", 404),
         ):
             console.expect_failure(base + path)
             assert page.goto(base + path).status == status

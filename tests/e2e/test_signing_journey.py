@@ -129,7 +129,9 @@ def test_in_the_demo_client1_reads_the_code_in_the_dev_outbox_and_signs(
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/notifications/dev-outbox/$"))
 
     log_in(page, base, cast.client1.email, PASSWORD)
+    # A link from before the client zone (an e-mail, a bookmark) lands on the request in the zone.
     page.goto(f"{base}/signing/inbox/{request.pk}/")
+    expect(page).to_have_url(f"{base}/client/sign/{request.pk}/")
     page.get_by_test_id("request-code").click()
     expect(page.get_by_test_id("code-status")).to_have_attribute("data-delivery", "sent")
 
@@ -141,7 +143,7 @@ def test_in_the_demo_client1_reads_the_code_in_the_dev_outbox_and_signs(
     )
     code = re.search(r"\b(\d{6})\b", sms.inner_text()).group(1)
 
-    page.goto(f"{base}/signing/inbox/{request.pk}/")
+    page.goto(f"{base}/client/sign/{request.pk}/")
     page.get_by_label("Code from the SMS").fill(code)
     page.get_by_test_id("sign").click()
     expect(page.get_by_test_id("signed-note")).to_be_visible()

@@ -150,7 +150,7 @@ class TestSending:
         assert request.status == Status.SENT
         assert request.expires_at - request.sent_at == timedelta(days=14)
         note = Notification.objects.get(user=cast.client1, event="signing.request_received")
-        assert note.link_url == f"/signing/inbox/{request.pk}/"
+        assert note.link_url == f"/client/sign/{request.pk}/"
         assert "Please sign" in note.title
         assert OutboxMessage.objects.filter(
             user=cast.client1, event="signing.request_received", channel="email"
