@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -45,6 +46,17 @@ class Instrument(models.Model):
     name = models.CharField(_("name"), max_length=200)
     asset_class = models.CharField(_("asset class"), max_length=16, choices=AssetClass.choices)
     currency = models.CharField(_("currency"), max_length=3)
+    # The fund's ongoing charges (TER) in percent a year, for the ex-post costs statement; empty
+    # when unknown or not a fund. The core feed does not carry it yet: set in admin (the demo sets it).
+    ongoing_charges = models.DecimalField(
+        _("ongoing charges (% a year)"),
+        max_digits=7,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Total expense ratio of a fund or ETF, e.g. 0.20 for 0.20 % a year."),
+    )
 
     class Meta:
         ordering = ["name"]

@@ -208,6 +208,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Clients' statements: the last quarter's portfolio statement, in January last year's costs and
+    # charges statement; each run issues only what is missing (a batch at a time).
+    "reports-statements": {
+        "task": "reports.tasks.statements_issue_due",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -9,6 +9,7 @@ class ReportsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from clients.zone import register_document_source, register_export_part
         from portal.accounts.roles import Role
         from portal.api.scopes import register_scope_group
         from portal.core.demo import DemoStep, register_step
@@ -18,6 +19,7 @@ class ReportsConfig(AppConfig):
         from . import permissions  # noqa: F401  (registers this app's policies)
         from .demo import demo_step
         from .roles import backoffice_permissions_grant
+        from .zone import export_part, source
 
         register(
             NavItem(
@@ -40,5 +42,15 @@ class ReportsConfig(AppConfig):
             description=_("When a report you requested is ready to download."),
             roles={Role.INTERMEDIARY, Role.FIRM_MANAGER, Role.BACKOFFICE, Role.COMPLIANCE},
         )
-        register_step(DemoStep(name="reports: a statement for broker1", run=demo_step, order=40))
+        register_event(
+            "reports.statement_ready",
+            _("New statement"),
+            default_channels={IN_APP, EMAIL},
+            description=_("When your portfolio statement or your costs and charges statement is ready."),
+            roles={Role.CLIENT},
+        )
+        # A client's statements are documents of the client zone and part of "download my data".
+        register_document_source(source)
+        register_export_part(export_part)
+        register_step(DemoStep(name="reports: statements for broker1 and the demo clients", run=demo_step, order=40))
         post_migrate.connect(backoffice_permissions_grant, sender=self, dispatch_uid="reports.backoffice_permissions")

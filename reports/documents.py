@@ -7,21 +7,21 @@ the same request over the same data gives the same hash.
 
 import hashlib
 import json
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from intermediaries import performance
-from intermediaries.models import AssetClass, TransactionType
+from intermediaries.models import AssetClass
 from intermediaries.selectors import performance_of, positions_of, transactions_of
-from intermediaries.valuation import fx_series
-from portal.core.providers import provider
 
+from . import costs
+from .costs import inducements_source
 from .models import Report
 
-METHOD = "pz-reports-2026.1"
+METHOD = "pz-reports-2026.2"
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
-COST_TYPES = (TransactionType.FEE,)
 
 
 def _performance(client, start, end) -> dict:
@@ -31,15 +31,6 @@ def _performance(client, start, end) -> dict:
     except performance.PerformanceInputError:
         # The period lies before the first or after the last valuation: nothing to measure.
         return {"start": None, "end": None, "twr": None, "mwr": None, "series": []}
-
-
-# What `commissions` offers (registered in its AppConfig.ready(); sibling apps do not import each other):
-# accruals_for_disclosure(*, start, end, beneficiary_id=None, client_id=None) -> list of rows.
-COMMISSIONS_FOR_DISCLOSURE = "commissions.disclosure"
-
-
-def inducements_source():
-    return provider(COMMISSIONS_FOR_DISCLOSURE)
 
 
 def document_build(report: Report) -> dict:
@@ -117,55 +108,56 @@ def portfolio_statement(report: Report) -> dict:
             "value_end": _cents(series[-1]["value"]) if series else None,
             "twr": perf["twr"],
             "mwr": perf["mwr"],
+            "returns": _returns(perf),
         },
+        "fees": costs.service_costs(client, start, end),
     }
 
 
 def costs_and_charges(report: Report) -> dict:
-    """MiFID II-style ex-post costs: costs charged to the portfolios and inducements the intermediary
-    received for the client's business, in EUR and in percent of the average invested capital."""
+    """The ex-post costs and charges of MiFID II (Art. 50 of Delegated Regulation 2017/565): service
+    costs, product costs and third-party payments, each in EUR and in percent of the average invested
+    amount, and what the costs did to the return. See `reports.costs` for what each figure holds."""
     client, start, end = report.client, report.period_start, report.period_end
     perf = _performance(client, start, end)
     values = [p["value"] for p in perf["series"]]
     average = (sum(values, ZERO) / len(values)) if values else ZERO
-    bookings = list(
-        transactions_of(client=client)
-        .filter(trade_date__gte=start, trade_date__lte=end, type__in=[*COST_TYPES, TransactionType.TAX])
-        .order_by("trade_date", "id")
-    )
-    fx = fx_series({t.currency for t in bookings}, end, start - timedelta(days=10))
-    fees = taxes = ZERO
-    for t in bookings:
-        eur = performance.convert(t.amount, t.currency, "EUR", t.trade_date, fx)
-        if t.type == TransactionType.TAX:
-            taxes += eur
-        else:
-            fees += eur
-    commissions = inducements_source()(start=start, end=end, client_id=client.pk)
-    by_kind: dict[str, Decimal] = {}
-    for row in commissions:
-        by_kind[row["kind_label"]] = by_kind.get(row["kind_label"], ZERO) + row["amount"]
-    inducements = sum(by_kind.values(), ZERO)
-    total = fees + inducements
+    service = costs.service_costs(client, start, end)
+    product = costs.product_costs(client, start, end)
+    payments = costs.third_party_payments(client, start, end)
+    total = service["total"] + product["total"]
+    total_ratio = _ratio(total, average)
+    twr = perf["twr"]
     rows = [
-        {"label": "service_costs", "amount": _cents(fees), "percent": _ratio(fees, average)},
-        *[
-            {"label": "inducement", "detail": kind, "amount": _cents(amount), "percent": _ratio(amount, average)}
-            for kind, amount in sorted(by_kind.items())
-        ],
+        {"key": "transaction", "amount": service["transaction"], "percent": _ratio(service["transaction"], average)},
+        {"key": "service", "amount": service["service"], "percent": _ratio(service["service"], average)},
+        {"key": "service_total", "amount": service["total"], "percent": _ratio(service["total"], average)},
+        {"key": "product", "amount": product["total"], "percent": _ratio(product["total"], average)},
     ]
     return {
         "client": _client(client),
         "average_capital": _cents(average),
         "valuation_days": len(values),
         "rows": rows,
-        "costs_total": _cents(fees),
-        "inducements_total": _cents(inducements),
-        "total": _cents(total),
-        "total_percent": _ratio(total, average),
-        "taxes": _cents(taxes),
-        "twr": perf["twr"],
-        "cost_bookings": len([t for t in bookings if t.type != TransactionType.TAX]),
+        "funds": product["funds"],
+        "costs_total": total,
+        "total_percent": total_ratio,
+        "third_party": {
+            "available": payments["available"],
+            "total": payments["total"],
+            "percent": _ratio(payments["total"], average),
+            "by_kind": [{**row, "percent": _ratio(row["amount"], average)} for row in payments["by_kind"]],
+        },
+        "taxes": service["taxes"],
+        "cost_bookings": service["bookings"],
+        # The illustration: the return the portfolios made after every cost, and about what they
+        # would have made without (the costs added back as a share of the average invested amount).
+        "illustration": {
+            "return_after": twr,
+            "costs_percent": total_ratio,
+            "return_before": (twr + total_ratio) if twr is not None and total_ratio is not None else None,
+            "costs": total,
+        },
     }
 
 
@@ -209,6 +201,26 @@ def _client(client) -> dict:
         "country": client.country,
         "advisor": (advisor.get_full_name() or advisor.email) if advisor else "",
     }
+
+
+def _returns(perf: dict) -> list[dict]:
+    """The returns the performance selectors give for the period, each with the key its label is
+    chosen by: the time-weighted return, and the money-weighted one as a single figure or as its
+    parts (cumulative, annualised) when the selectors give those."""
+    rows = [{"key": "twr", "value": perf.get("twr")}]
+    mwr = perf.get("mwr")
+    if isinstance(mwr, Mapping):
+        rows += [
+            {"key": f"mwr_{part}", "value": value} for part, value in mwr.items() if not isinstance(value, Mapping)
+        ]
+    else:
+        rows.append({"key": "mwr", "value": mwr})
+    rows += [
+        {"key": key, "value": value}
+        for key, value in sorted(perf.items())
+        if key.startswith("mwr_") and (value is None or isinstance(value, Decimal))
+    ]
+    return rows
 
 
 def _cents(value) -> Decimal:

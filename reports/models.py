@@ -13,6 +13,11 @@ class Report(models.Model):
     `inputs_hash` is a SHA-256 over the figures the report shows (canonical JSON) together with
     its kind, subject, period and method version: the same request over the same data gives the
     same hash, so a copy can be checked against a reproduction.
+
+    A client report (portfolio statement, costs and charges) is also a document of the client: once
+    ready, the client finds it in the client zone and downloads it. Such reports are requested by a
+    broker or back office, or issued on schedule by Celery beat (no requester; one per client, kind
+    and period, which a constraint keeps).
     """
 
     class Kind(models.TextChoices):
@@ -26,8 +31,14 @@ class Report(models.Model):
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
 
+    # Empty for a statement issued on schedule.
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="reports"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     client = models.ForeignKey(
@@ -61,6 +72,8 @@ class Report(models.Model):
     file_sha256 = models.CharField(max_length=64, blank=True)
     inputs_hash = models.CharField(_("inputs hash"), max_length=64, blank=True)
     method = models.CharField(_("method"), max_length=32, blank=True)
+    # When the client first downloaded this statement: until then the client zone marks it new.
+    client_downloaded_at = models.DateTimeField(_("first downloaded by the client"), null=True, blank=True)
 
     # Report.objects.restrict(actor, action): the policy in permissions.py.
     objects = RestrictedQuerySet.as_manager()
@@ -69,8 +82,18 @@ class Report(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
-        indexes = [models.Index(fields=["requested_by", "-created_at"], name="report_requester_idx")]
+        indexes = [
+            models.Index(fields=["requested_by", "-created_at"], name="report_requester_idx"),
+            # The client's statements (the zone's documents, the schedule's "who still lacks one").
+            models.Index(fields=["client", "kind", "period_end"], name="report_client_kind_idx"),
+        ]
         constraints = [
+            # The schedule issues one statement per client, kind and period, however often it runs.
+            models.UniqueConstraint(
+                fields=["client", "kind", "period_start", "period_end"],
+                condition=models.Q(requested_by__isnull=True),
+                name="report_scheduled_once",
+            ),
             models.CheckConstraint(condition=models.Q(period_start__lte=models.F("period_end")), name="report_period"),
             models.CheckConstraint(
                 condition=(
@@ -93,6 +116,15 @@ class Report(models.Model):
         return ""
 
     @property
+    def scheduled(self) -> bool:
+        """Issued by the schedule rather than requested by someone."""
+        return self.requested_by_id is None
+
+    @property
+    def is_client_document(self) -> bool:
+        return self.kind in CLIENT_KINDS
+
+    @property
     def pending(self) -> bool:
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
@@ -100,3 +132,7 @@ class Report(models.Model):
     def download_name(self) -> str:
         subject = self.client.number if self.client_id else f"broker-{self.broker_id}"
         return f"{self.kind}-{subject}-{self.period_start:%Y%m%d}-{self.period_end:%Y%m%d}.pdf"
+
+
+# The reports that are documents of their client: the client zone lists them once ready.
+CLIENT_KINDS = (Report.Kind.STATEMENT, Report.Kind.COSTS)

@@ -6,10 +6,11 @@ by step, for the page to show and for the sweep (services.reports_recover_stuck)
 render from one whose worker died. Each claim counts as an attempt; a report gets at most
 REPORTS_RENDER_MAX_ATTEMPTS. A render that ends in an error gives its claim back, so that the
 task's retry can take it at once. Rendering twice is harmless: only the first finished render
-stores its file, writes the audit event and notifies the requester.
+stores its file, writes the audit event and notifies the requester and, for a client report, the
+client (a statement is the client's document: they find it in the client zone).
 
 Access is checked again here with the requester's rights today: a client taken away since the
-request is not rendered.
+request is not rendered. A statement issued on schedule has no requester to check.
 """
 
 import hashlib
@@ -92,7 +93,7 @@ def report_render(report_id: int) -> Report | None:
 
 def _render_claimed(report_id: int) -> Report:
     report = Report.objects.select_related(
-        "client", "client__advisor", "broker", "broker__organisation", "requested_by"
+        "client", "client__advisor", "client__user", "broker", "broker__organisation", "requested_by"
     ).get(pk=report_id)
     try:
         _check_access(report)
@@ -148,18 +149,20 @@ def _render_claimed(report_id: int) -> Report:
                 actor_label="system",
                 changes={"inputs_hash": digest, "bytes": len(data)},
             )
-            notify(
-                user=report.requested_by,
-                event="reports.ready",
-                context={
-                    "report": str(report.get_kind_display()),
-                    "subject": report.subject_label,
-                    "start": report.period_start,
-                    "end": report.period_end,
-                },
-                link=reverse("reports:report-list"),
-                idempotency_key=f"report-ready:{report.pk}",
-            )
+            if report.requested_by_id:
+                notify(
+                    user=report.requested_by,
+                    event="reports.ready",
+                    context={
+                        "report": str(report.get_kind_display()),
+                        "subject": report.subject_label,
+                        "start": report.period_start,
+                        "end": report.period_end,
+                    },
+                    link=reverse("reports:report-list"),
+                    idempotency_key=f"report-ready:{report.pk}",
+                )
+            _client_notify(report)
     if not done:
         storage.delete(name)
     return Report.objects.get(pk=report_id)
@@ -177,8 +180,25 @@ def report_fail(report_id: int, message: str) -> None:
             audit_record(action="reports.failed", obj=report, actor_label="system", changes={"error": message[:300]})
 
 
+def _client_notify(report: Report) -> None:
+    """Tell the client that a statement of theirs is ready, once (the key makes a repeat a no-op)."""
+    user = report.client.user if report.is_client_document and report.client_id else None
+    if user is None or not user.is_active:
+        return
+    notify(
+        user=user,
+        event="reports.statement_ready",
+        # The kind as its code: the texts name it in the reader's language.
+        context={"kind": report.kind, "start": report.period_start, "end": report.period_end},
+        link=reverse("reports:statement-download", args=[report.pk]),
+        idempotency_key=f"statement-ready:{report.pk}",
+    )
+
+
 def _check_access(report: Report) -> None:
     actor = report.requested_by
+    if actor is None:
+        return  # issued on schedule to a client with a portfolio: no requester whose rights could change
     if not permissions.can_request_reports(actor):
         raise ReportRefused(_("The requester may no longer request reports."))
     if report.client_id:

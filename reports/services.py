@@ -1,5 +1,6 @@
-"""Writes of the reports app: a request (queued for Celery after commit) and its audit event, and
-the recovery of renders whose worker died."""
+"""Writes of the reports app: a request (queued for Celery after commit) and its audit event, the
+statements issued on schedule, a client's first download, and the recovery of renders whose
+worker died."""
 
 import logging
 from datetime import date, timedelta
@@ -7,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -15,8 +16,8 @@ from clients.selectors import client_list
 from portal.audit.services import audit_record
 from portal.core.task_retry import TRANSIENT_ERRORS
 
-from . import permissions, rendering
-from .models import Report
+from . import permissions, rendering, selectors
+from .models import CLIENT_KINDS, Report
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,9 @@ MAX_DAYS = 366
 RECOVER_BATCH = 100
 MAX_PENDING = 10
 EARLIEST = date(2000, 1, 1)
+# Statements the schedule issues in one run at most; the next run issues the rest. It keeps the
+# queue short enough for the workers to drain between runs.
+ISSUE_BATCH = 1000
 
 
 def report_request(
@@ -84,7 +88,7 @@ def report_request(
             broker=broker,
             period_start=period_start,
             period_end=period_end,
-            language=actor.language if actor.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE,
+            language=_language_of(actor),
         )
         audit_record(
             action="reports.requested",
@@ -99,6 +103,101 @@ def report_request(
         )
         transaction.on_commit(lambda: _render_publish(report.pk))
     return report
+
+
+# --- statements issued on schedule ------------------------------------------------------------
+
+
+def last_quarter(today: date) -> tuple[date, date]:
+    """The last calendar quarter that ended before `today`."""
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    end = quarter_start - timedelta(days=1)
+    return date(end.year, end.month - 2, 1), end
+
+
+def last_calendar_year(today: date) -> tuple[date, date]:
+    return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
+
+
+def statements_issue(
+    *, kind: str, period_start: date, period_end: date, client_ids=None, limit: int = ISSUE_BATCH
+) -> list[int]:
+    """Issue the statement of this kind and period to every client who had a portfolio in the period
+    and has none yet (only to `client_ids`, if given); at most `limit`. Returns the new reports' ids.
+
+    Each is a report without a requester, rendered by Celery after its commit like any other (so a
+    killed worker's render is swept like any other). Running again, or twice at once, issues no
+    second statement: the due clients leave out those who have one, and the constraint
+    `report_scheduled_once` refuses a racing duplicate, which is then skipped.
+    """
+    if kind not in CLIENT_KINDS:
+        raise ValueError(f"Statements are client reports ({', '.join(CLIENT_KINDS)}), not {kind!r}.")
+    due = selectors.clients_due_statement(kind=kind, period_start=period_start, period_end=period_end)
+    if client_ids is not None:
+        due = due.filter(pk__in=list(client_ids))
+    issued = []
+    for client in due.select_related("user")[:limit]:
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    requested_by=None,
+                    kind=kind,
+                    client=client,
+                    period_start=period_start,
+                    period_end=period_end,
+                    language=_language_of(client.user),
+                )
+                audit_record(
+                    action="reports.issued",
+                    actor_label="system",
+                    obj=report,
+                    changes={
+                        "kind": kind,
+                        "client": client.number,
+                        "period": [period_start.isoformat(), period_end.isoformat()],
+                    },
+                )
+                transaction.on_commit(lambda pk=report.pk: _render_publish(pk))
+        except IntegrityError:
+            continue  # another run issued this client's statement a moment ago
+        issued.append(report.pk)
+    return issued
+
+
+def statements_issue_due(*, today: date | None = None) -> dict[str, int]:
+    """The schedule (beat, hourly): the last quarter's portfolio statements for every client with a
+    portfolio in it, and in January last year's costs and charges statements. Idempotent."""
+    today = today or timezone.localdate()
+    start, end = last_quarter(today)
+    counts = {"statements": len(statements_issue(kind=Report.Kind.STATEMENT, period_start=start, period_end=end))}
+    if today.month == 1:
+        start, end = last_calendar_year(today)
+        counts["costs"] = len(statements_issue(kind=Report.Kind.COSTS, period_start=start, period_end=end))
+    if any(counts.values()):
+        logger.info("Statements issued: %s", counts)
+    return counts
+
+
+def statement_mark_downloaded(*, actor, report: Report) -> bool:
+    """Note the client's first download of their statement (the zone stops calling it new).
+
+    Only the client's own download counts, not their broker's or back office's. Returns whether
+    this was the first.
+    """
+    if report.client_id is None or report.client.user_id != actor.pk:
+        return False
+    with transaction.atomic():
+        marked = Report.objects.filter(pk=report.pk, client_downloaded_at__isnull=True).update(
+            client_downloaded_at=timezone.now()
+        )
+        if marked:
+            audit_record(action="reports.statement_downloaded", actor=actor, obj=report)
+    return bool(marked)
+
+
+def _language_of(user) -> str:
+    language = getattr(user, "language", "") if user is not None else ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def report_recover(*, report_id: int, actor=None, now=None) -> str | None:

@@ -32,3 +32,10 @@ def report_render(self, report_id: int) -> str:
 def reports_sweep(self) -> dict[str, int]:
     """Every minute: queue again the renders whose worker died, give up those out of attempts."""
     return services.reports_recover_stuck()
+
+
+@retrying_task(max_retries=2, ignore_result=True)
+def statements_issue_due(self) -> dict[str, int]:
+    """Hourly: issue the last quarter's portfolio statements (and in January last year's costs and
+    charges statements) to the clients still without one; at most a batch a run. Safe to repeat."""
+    return services.statements_issue_due()

@@ -2,11 +2,13 @@
 
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
 from commissions.demo import demo_step as commissions_demo
 from commissions.models import CommissionMonth, CommissionPlan, Statement
+from intermediaries.models import Instrument
 from portal.api.demo import DEMO_KEY_NAME
 from portal.api.demo import demo_step as api_demo
 from portal.api.models import ApiKey
@@ -36,11 +38,19 @@ def test_the_commissions_demo_closes_and_pays_past_months_and_can_run_twice(
     assert cast.manager.has_perm("commissions.view_firm_commissions")
 
 
-def test_the_reports_and_api_key_demos_run_once(cast, workspace):
+def test_the_reports_and_api_key_demos_run_once(cast, workspace, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     out = io.StringIO()
     reports_demo(scale="small", stdout=out)
+    issued = Report.objects.filter(requested_by__isnull=True)
+    count = issued.count()
     reports_demo(scale="small", stdout=out)
     assert Report.objects.filter(requested_by=cast.broker1).count() == 1
+    # The demo clients with a login (client1 is Anna, client3 is Dora) have their statements, ready.
+    assert issued.count() == count and {r.client.user for r in issued} == {cast.client1, cast.client3}
+    assert {r.status for r in issued} == {Report.Status.READY}
+    # The core feed carries no ongoing charges: the demo gives the ETFs and funds typical ones.
+    assert Instrument.objects.get(pk=workspace.market.fund.pk).ongoing_charges == Decimal("0.20")
     api_demo(scale="small", stdout=out)
     api_demo(scale="small", stdout=out)
     key = ApiKey.objects.get(owner=cast.broker1, name=DEMO_KEY_NAME)

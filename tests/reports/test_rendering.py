@@ -29,7 +29,7 @@ def test_a_portfolio_statement_names_the_client_period_method_and_hash(cast, wor
     assert "Client portfolio statement" in text
     assert "Anna Albers (C1001)" in text
     assert "2026-09-01 – 2026-10-31" in text
-    assert "pz-reports-2026.1" in text
+    assert "pz-reports-2026.2" in text
     assert report.inputs_hash in text.replace("\n", "").replace(" ", "")
     assert "SAP SE" in text and "Dividend" in text
     assert "Time-weighted" in text and "Positions on" in text
@@ -56,13 +56,14 @@ def test_the_costs_statement_shows_costs_and_inducements_in_money_and_percent(ca
     report = rendered(cast.broker1, kind=Report.Kind.COSTS, client_id=workspace.anna.pk)
     text = pdf_text(report.file.path)
     assert "Ex-post costs and charges statement" in text and "Anna Albers (C1001)" in text
-    assert "Service costs charged to your portfolios (fees)" in text and "15.00" in text
+    assert "Service fees (custody, account, advice)" in text and "15.00" in text
     inducements = sum(
         (a.amount for a in Accrual.objects.filter(client=workspace.anna, date__gte=SEP, date__lte=OCT_END)), Decimal(0)
     )
     assert inducements > 0
     assert f"{inducements.quantize(Decimal('0.01')):,}" in text
-    assert "% of average capital" in text and "Total costs and charges" in text
+    assert "% of the average invested amount" in text and "Total costs and charges" in text
+    assert "Third-party payments (inducements)" in text
 
 
 def test_the_inducements_disclosure_adds_up_to_the_brokers_commissions(cast, workspace, plans, rendered):

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def form(**overrides):
     return {
         "kind": "portfolio_statement",
-        "client": "C1001",
+        "client_q": "C1001",
         "period_start": "2026-09-01",
         "period_end": "2026-10-31",
         **overrides,
@@ -45,8 +45,8 @@ def test_the_polled_rows_stop_polling_once_everything_is_ready(cast, workspace, 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (form(client="C2001"), "Choose one of your clients."),
-        (form(client=""), "Choose one of your clients."),
+        (form(client_q="C2001"), "None of your clients matches “C2001”."),
+        (form(client_q=""), "Choose one of your clients."),
         (form(period_start="2026-10-31", period_end="2026-09-01"), "The last day must not be before the first."),
         (form(period_end="someday"), "Enter a valid date."),
         (form(kind="everything"), "Select a valid choice."),
@@ -65,9 +65,9 @@ def test_a_broker_cannot_name_someone_else_for_a_disclosure(cast, workspace, log
 
 def test_back_office_requests_a_disclosure_for_any_broker(cast, workspace, login_as):
     client = login_as(cast.backoffice)
-    client.post("/reports/request/", form(kind="inducements", broker="broker3@example.com", client=""))
+    client.post("/reports/request/", form(kind="inducements", broker="broker3@example.com", client_q=""))
     assert Report.objects.get().broker == cast.broker3
-    response = client.post("/reports/request/", form(kind="inducements", broker="nobody@example.com", client=""))
+    response = client.post("/reports/request/", form(kind="inducements", broker="nobody@example.com", client_q=""))
     assert response.status_code == 400
 
 
