@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/setlang/", shell_views.set_language, name="set_language"),
     path("notifications/", include("portal.notifications.urls")),
-    path("broker/", include("intermediaries.urls")),
+    path("", include("intermediaries.urls")),  # /broker/ and /client/portfolio/
     path("signing/", include("signing.urls")),
     path("profile/api-keys/", include("portal.api.page_urls")),
     path("commissions/", include("commissions.urls")),
