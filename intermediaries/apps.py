@@ -15,6 +15,9 @@ class IntermediariesConfig(AppConfig):
             NavItem(label=_("Dashboard"), url_name="intermediaries:dashboard", roles=brokers, order=1),
             NavItem(label=_("Clients"), url_name="intermediaries:client-list", roles=brokers, order=10),
             NavItem(label=_("Team"), url_name="intermediaries:team", roles=frozenset({Role.FIRM_MANAGER}), order=11),
+            NavItem(
+                label=_("Portfolio"), url_name="intermediaries:zone-positions", roles=frozenset({Role.CLIENT}), order=10
+            ),
         )
         register_role_home(Role.INTERMEDIARY, "intermediaries:dashboard")
         register_role_home(Role.FIRM_MANAGER, "intermediaries:dashboard")
@@ -29,3 +32,12 @@ class IntermediariesConfig(AppConfig):
         signals.connect()
         register_address_book(ClientBook())
         register_step(DemoStep(name="broker workspace: core feed and valuations", run=demo_step, order=20))
+
+        # The client zone: home panels and the "download my data" part (clients may not import us).
+        from clients.zone import register_export_part, register_home_panel
+
+        from .zone_panels import EXPORT_PART, HOME_PANELS
+
+        for panel in HOME_PANELS:
+            register_home_panel(panel)
+        register_export_part(EXPORT_PART)

@@ -12,7 +12,7 @@ from clients.models import Client
 from portal.accounts.roles import Role
 from portal.core.filters import SortFilter, ordered_range_form
 
-from .models import Allocation, AssetClass, Transaction, TransactionType
+from .models import Allocation, AssetClass, Instrument, Portfolio, Transaction, TransactionType
 
 ASSETS_LIMIT = Decimal("999999999999999999.99")
 
@@ -122,3 +122,26 @@ def browsing_key(query) -> tuple | None:
             return None
         values.append(given[0] if given else "")
     return tuple(values)
+
+
+class ZoneTransactionFilter(TransactionFilter):
+    """The client zone's transaction list: the client's own portfolios and instruments to choose from.
+
+    A portfolio or instrument that is not among the client's is not a choice: a clear 400, never
+    an empty list that would hint at someone else's data.
+    """
+
+    portfolio = django_filters.ModelChoiceFilter(label=_("Portfolio"), field_name="portfolio", queryset=None)
+    instrument = django_filters.ModelChoiceFilter(
+        label=_("Instrument"), field_name="instrument", to_field_name="isin", queryset=None
+    )
+
+    class Meta(TransactionFilter.Meta):
+        pass
+
+    def __init__(self, *args, client, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["portfolio"].queryset = Portfolio.objects.filter(client=client).order_by("number")
+        self.filters["instrument"].queryset = Instrument.objects.filter(
+            pk__in=Transaction.objects.filter(portfolio__client=client, instrument__isnull=False).values("instrument")
+        ).order_by("name")

@@ -11,11 +11,12 @@ from clients import services as client_services
 from clients.selectors import access_client, client_may_share, client_rows, client_shares
 from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.decorators import role_required
-from portal.core.lists import csv_response, filter_error_response, filtered, list_page, plain_number
+from portal.core.lists import csv_response, filter_error_response, filtered, list_page
 from portal.core.versioned_cache import cached_figures
 from portal.shell.page import page_response
 
-from . import selectors
+from . import exports, selectors
+from .charts import line_chart
 from .filters import ClientFilter, TransactionFilter, browsing_key
 from .forms import ShareForm
 from .models import AssetClass, Valuation
@@ -34,7 +35,7 @@ def dashboard(request):
         return {
             "figures": figures,
             "periods": selectors.PERIODS,
-            "chart": _line_chart(
+            "chart": line_chart(
                 [(p["date"].isoformat(), float(p["cumulative_return"])) for p in figures["chart"]],
                 _("Cumulative time-weighted return"),
             ),
@@ -130,8 +131,9 @@ def client_detail(request, client_id):
                 "portfolios": selectors.portfolios_of(client=client),
                 "positions": positions,
                 "performance": performance,
-                "chart": _line_chart(performance["chart"], _("Cumulative time-weighted return")),
+                "chart": line_chart(performance["chart"], _("Cumulative time-weighted return")),
                 "positions_date": on or (positions[0].price_date if positions else None),
+                "positions_on": on,  # the asked day, for the exports (none: the latest valuation)
                 "flag_texts": [label for value, label in Valuation.Flag.choices if performance["flags"] & value],
                 "transactions": selectors.transactions_of(client=client).order_by("-trade_date", "-id")[:10],
             },
@@ -176,16 +178,6 @@ def client_performance_data(request, client_id):
     )
 
 
-def _line_chart(points, label: str) -> dict:
-    """Chart.js input from (ISO day, value) pairs; floats are fine here: they are drawn, never summed."""
-    return {
-        "label": str(label),
-        "percent": True,
-        "labels": [day for day, _ in points],
-        "values": [value for _, value in points],
-    }
-
-
 def _num(value):
     return None if value is None else float(value)
 
@@ -206,41 +198,15 @@ def transaction_list_view(request, client_id):
 
 
 @role_required(*BROKER_ROLES)
-def transaction_export(request, client_id):
+def transaction_export(request, client_id, fmt):
     client = access_client(actor=request.user, client_id=client_id)
-    filterset = filtered(request, TransactionFilter, selectors.transactions_of(client=client))
-    if not filterset.is_valid():
-        return filter_error_response(filterset)
-    header = [
-        _("Date"),
-        _("Portfolio"),
-        _("Type"),
-        _("ISIN"),
-        _("Instrument"),
-        _("Quantity"),
-        _("Price"),
-        _("Amount"),
-        _("Currency"),
-    ]
-    rows = filterset.qs.order_by("-trade_date", "-id")
-    return csv_response(
-        filename=f"transactions-{client.number}.csv",
-        header=header,
-        rows=(
-            [
-                t.trade_date.isoformat(),
-                t.portfolio.number,
-                t.get_type_display(),
-                t.instrument.isin if t.instrument else "",
-                t.instrument.name if t.instrument else "",
-                plain_number(t.quantity),
-                plain_number(t.price),
-                t.amount,
-                t.currency,
-            ]
-            for t in rows.iterator(chunk_size=2000)
-        ),
-    )
+    return exports.transactions_export(request, client=client, filterset_class=TransactionFilter, fmt=fmt)
+
+
+@role_required(*BROKER_ROLES)
+def position_export(request, client_id, fmt):
+    client = access_client(actor=request.user, client_id=client_id)
+    return exports.positions_export(request, client=client, fmt=fmt)
 
 
 @require_POST

@@ -13,7 +13,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("i18n/setlang/", shell_views.set_language, name="set_language"),
     path("notifications/", include("portal.notifications.urls")),
-    path("broker/", include("intermediaries.urls")),
+    path("", include("intermediaries.urls")),  # /broker/ and /client/portfolio/
     # signing under /signing/ (the sender's side, the back office) and /client/sign/ (the client's side).
     path("", include("signing.urls")),
     path("client/", include("clients.urls")),

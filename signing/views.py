@@ -60,13 +60,20 @@ def request_list(request):
 @role_required(*BROKERS)
 def request_create(request):
     kind = request.GET.get("kind") or request.POST.get("kind")
+    # `?recipient=<key>` preselects the person (a link from the broker's client page); the form
+    # offers only the people the actor may address, so a foreign key preselects nobody.
+    recipient = request.GET.get("recipient", "")
     if kind not in SignatureRequest.Kind.values:
-        return render(request, "signing/request_kind.html")
+        return render(request, "signing/request_kind.html", {"recipient": recipient})
     if _too_large(request, _attachment_budget()):
         return _upload_too_large(request)
     posted = request.method == "POST"
     form = SignatureRequestForm(
-        request.POST if posted else None, request.FILES if posted else None, actor=request.user, kind=kind
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        actor=request.user,
+        kind=kind,
+        initial={"recipient": recipient} if recipient and not posted else None,
     )
     status = 200
     if request.method == "POST" and form.is_valid():
