@@ -16,7 +16,7 @@ class IntermediariesConfig(AppConfig):
             NavItem(label=_("Clients"), url_name="intermediaries:client-list", roles=brokers, order=10),
             NavItem(label=_("Team"), url_name="intermediaries:team", roles=frozenset({Role.FIRM_MANAGER}), order=11),
             NavItem(
-                label=_("Portfolio"), url_name="intermediaries:zone-positions", roles=frozenset({Role.CLIENT}), order=10
+                label=_("Portfolio"), url_name="intermediaries:zone-positions", roles=frozenset({Role.CLIENT}), order=3
             ),
         )
         register_role_home(Role.INTERMEDIARY, "intermediaries:dashboard")
