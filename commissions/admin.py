@@ -6,11 +6,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.accounts.two_factor import session_verified
+from portal.accounts.two_factor import second_factor_state, session_verified
 from portal.core.admin import ReadOnlyAdmin, RestrictedAdmin
 
 from . import services
 from .models import Accrual, CommissionMonth, CommissionPlan, CommissionRule, Statement
+from .permissions import can_operate_payouts
 
 
 class CommissionRuleInline(admin.TabularInline):
@@ -115,6 +116,16 @@ class StatementAdmin(RestrictedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        # Said before the click: approving and paying out need a second factor (set up or entered).
+        if can_operate_payouts(request.user):
+            extra_context = {
+                **(extra_context or {}),
+                "second_factor": second_factor_state(request.user),
+                "second_factor_for": _("Approving or paying out a commission statement"),
+            }
+        return super().changelist_view(request, extra_context=extra_context)
+
     def _run(self, request, queryset, service, done_message):
         count = 0
         for statement in queryset:
@@ -129,7 +140,7 @@ class StatementAdmin(RestrictedAdmin):
         if count:
             self.message_user(request, done_message(count), messages.SUCCESS)
 
-    @admin.action(description=_("Approve the selected statements (four eyes)"))
+    @admin.action(description=_("Approve the selected statements (four eyes; needs a second factor)"))
     def approve(self, request, queryset):
         self._run(
             request,
@@ -138,7 +149,7 @@ class StatementAdmin(RestrictedAdmin):
             lambda n: ngettext("%d statement approved.", "%d statements approved.", n) % n,
         )
 
-    @admin.action(description=_("Mark the selected statements paid"))
+    @admin.action(description=_("Mark the selected statements paid (needs a second factor)"))
     def mark_paid(self, request, queryset):
         self._run(
             request,

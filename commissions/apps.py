@@ -11,13 +11,16 @@ class CommissionsConfig(AppConfig):
 
         from portal.accounts.roles import Role
         from portal.api.scopes import register_scope_group
+        from portal.audit.actions import register_actions
         from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register
         from portal.core.providers import provide
+        from portal.core.work import register_work_count
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
         from . import permissions  # noqa: F401  (registers this app's policies)
         from .demo import demo_step
+        from .permissions import READER_ROLES
         from .roles import backoffice_permissions_grant
         from .selectors import accruals_for_disclosure
 
@@ -27,9 +30,27 @@ class CommissionsConfig(AppConfig):
             NavItem(
                 label=_("Commissions"),
                 url_name="commissions:statement-list",
-                roles=frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER}),
+                roles=frozenset(READER_ROLES),
                 order=20,
             )
+        )
+        register_work_count(
+            _("Commission statements to approve"),
+            "admin:commissions_statement_changelist",
+            {Role.BACKOFFICE},
+            _statements_to_approve_count,
+            query="status__exact=prepared",
+            order=20,
+            second_factor_for=_("Approving a commission statement"),
+        )
+        register_actions(
+            {
+                "commissions.month_closing": _("Commission month closing"),
+                "commissions.month_closed": _("Commission month closed"),
+                "commissions.statement_prepared": _("Commission statement prepared"),
+                "commissions.statement_approved": _("Commission statement approved"),
+                "commissions.statement_paid": _("Commission statement marked paid"),
+            }
         )
         register_scope_group(
             "commissions",
@@ -48,3 +69,10 @@ class CommissionsConfig(AppConfig):
         post_migrate.connect(
             backoffice_permissions_grant, sender=self, dispatch_uid="commissions.backoffice_permissions"
         )
+
+
+def _statements_to_approve_count(*, actor) -> int | None:
+    from .selectors import statements_to_approve
+
+    waiting = statements_to_approve(actor=actor)
+    return None if waiting is None else waiting.count()

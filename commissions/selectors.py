@@ -20,6 +20,41 @@ def statement_list(*, actor) -> QuerySet[Statement]:
     )
 
 
+def statements_to_approve(*, actor) -> QuerySet[Statement] | None:
+    """Prepared statements waiting for this operator's approval (never their own: four eyes); None
+    for someone who does not approve statements."""
+    if not permissions.can_operate_payouts(actor):
+        return None
+    return Statement.objects.restrict(actor).filter(status=Statement.Status.PREPARED).exclude(prepared_by=actor)
+
+
+def statement_list_title_firm(*, actor):
+    """The firm a firm manager's list is about (they see its people's statements), else None."""
+    firm_id = permissions.firm_seen(actor)
+    if not firm_id:
+        return None
+    from portal.accounts.models import Organisation
+
+    return Organisation.objects.filter(pk=firm_id).first()
+
+
+def statement_totals(*, statements: QuerySet[Statement]) -> list[dict]:
+    """Sums of already filtered statements, one row per currency (amounts of two currencies never add up)."""
+    return list(
+        statements.order_by()
+        .values("currency")
+        .annotate(
+            upfront=Sum("upfront"),
+            trailing=Sum("trailing"),
+            fixed=Sum("fixed"),
+            override=Sum("override"),
+            total=Sum("total"),
+            count=Count("id"),
+        )
+        .order_by("currency")
+    )
+
+
 def statement_people(*, actor):
     """Whose statements the actor may pick from (a firm manager with the permission, back office)."""
     from django.contrib.auth import get_user_model

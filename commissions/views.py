@@ -20,15 +20,61 @@ from .permissions import READER_ROLES, firm_seen, sees_everything
 @role_required(*READER_ROLES)
 def statement_list_view(request):
     listing = list_page(request, StatementFilter, selectors.statement_list(actor=request.user), per_page=24)
+    valid = listing.status == 200
     return render(
         request,
         "commissions/statement_list.html",
         {
             **listing.context,
+            "firm": selectors.statement_list_title_firm(actor=request.user),
             "shows_people": sees_everything(request.user) or bool(firm_seen(request.user)),
             "people": selectors.statement_people(actor=request.user),
+            "totals": selectors.statement_totals(statements=listing.filter.qs) if valid else [],
         },
         status=listing.status,
+    )
+
+
+@role_required(*READER_ROLES)
+def statement_list_export(request):
+    """The list's rows as CSV, filtered exactly like the page (the same FilterSet)."""
+    export = filtered(request, StatementFilter, selectors.statement_list(actor=request.user))
+    if not export.is_valid():
+        return filter_error_response(export)
+    header = [
+        _("Month"),
+        _("Person"),
+        _("E-mail"),
+        _("Firm"),
+        _("Upfront"),
+        _("Trailing"),
+        _("Fixed"),
+        _("Override"),
+        _("Total"),
+        _("Currency"),
+        _("Payout status"),
+        _("Entries"),
+    ]
+    return csv_response(
+        filename="commissions.csv",
+        header=header,
+        rows=(
+            [
+                f"{s.period:%Y-%m}",
+                s.beneficiary.get_full_name() or s.beneficiary.email,
+                s.beneficiary.email,
+                s.firm.name if s.firm else "",
+                plain_number(s.upfront),
+                plain_number(s.trailing),
+                plain_number(s.fixed),
+                plain_number(s.override),
+                plain_number(s.total),
+                s.currency,
+                s.get_status_display(),
+                s.accrual_count,
+            ]
+            for s in export.qs.iterator(chunk_size=2000)
+        ),
     )
 
 

@@ -298,6 +298,8 @@ REPORTS_RENDER_MAX_ATTEMPTS = env.int("REPORTS_RENDER_MAX_ATTEMPTS", default=5)
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("ru", _("Russian"))]
+# English with European dates and 24-hour times, like German and Russian (portal/formats/en).
+FORMAT_MODULE_PATH = ["portal.formats"]
 LOCALE_PATHS = [env.path("PORTAL_LOCALE_DIR", default=BASE_DIR / "locale")]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Berlin")
 USE_I18N = True

@@ -54,3 +54,27 @@ class ReportsConfig(AppConfig):
         register_export_part(export_part)
         register_step(DemoStep(name="reports: statements for broker1 and the demo clients", run=demo_step, order=40))
         post_migrate.connect(backoffice_permissions_grant, sender=self, dispatch_uid="reports.backoffice_permissions")
+
+        from portal.audit.actions import register_actions
+        from portal.core.work import register_work_count
+
+        from .models import Report
+        from .selectors import report_list
+
+        register_work_count(
+            _("Reports failed"),
+            "admin:reports_report_changelist",
+            {Role.BACKOFFICE},
+            lambda *, actor: report_list(actor=actor).filter(status=Report.Status.FAILED).count(),
+            query="status__exact=failed",
+            order=30,
+            tone="warning",
+        )
+        register_actions(
+            {
+                "reports.requested": _("Report requested"),
+                "reports.rendered": _("Report made"),
+                "reports.failed": _("Report failed"),
+                "reports.requeued": _("Report queued again"),
+            }
+        )

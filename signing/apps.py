@@ -94,3 +94,42 @@ class SigningConfig(AppConfig):
         )
         register_step(DemoStep(name="signature requests", run=demo_step, order=30))
         client_zone.register()
+
+        from portal.audit.actions import register_actions
+        from portal.core.work import register_work_count
+
+        from .selectors import backoffice_inbox
+
+        register_work_count(
+            _("Signed requests waiting"),
+            "signing:backoffice-inbox",
+            {Role.BACKOFFICE},
+            lambda *, actor: backoffice_inbox(actor=actor).count(),
+            order=10,
+        )
+        register_actions(
+            {
+                "signing.request_created": _("Signature request written"),
+                "signing.request_changed": _("Signature request changed"),
+                "signing.request_sent": _("Signature request sent"),
+                "signing.request_viewed": _("Signature request opened by the client"),
+                "signing.request_signed": _("Signature request signed"),
+                "signing.request_declined": _("Signature request declined"),
+                "signing.request_cancelled": _("Signature request withdrawn"),
+                "signing.request_expired": _("Signature request expired"),
+                "signing.request_processed": _("Signed request processed by the back office"),
+                "signing.request_returned": _("Signed request returned by the back office"),
+                "signing.attachment_added": _("Attachment added"),
+                "signing.attachment_removed": _("Attachment removed"),
+                "signing.code_sent": _("Signing code sent"),
+                "signing.code_resent": _("Signing code sent again"),
+                "signing.code_wrong": _("Wrong signing code"),
+                "signing.challenge_used": _("Signing code used"),
+                "signing.challenge_dead": _("Signing code blocked after wrong tries"),
+                "signing.challenge_void": _("Signing code voided"),
+                "signing.challenge_expired": _("Signing code expired"),
+                "signing.client_locked": _("Client's signing locked"),
+                "signing.integrity_failed": _("Signed content failed its integrity check"),
+                "signing.pdf_rendered": _("Signed PDF made"),
+            }
+        )

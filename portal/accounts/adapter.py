@@ -26,7 +26,16 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
         if message_template == "account/messages/logged_in.txt" and second_factor_pending(request.user):
             return
-        super().add_message(request, level, message_template, message_context, extra_tags, message)
+        # In the language of the page that shows it: after a login that is the user's own language,
+        # not the one of the anonymous login page the request came from (and after a logout, the reverse).
+        from django.utils import translation
+
+        from portal.core.middleware import request_language
+
+        # allauth says "signed out" while the user is still signed in; the next page is anonymous.
+        reader = None if message_template == "account/messages/logged_out.txt" else getattr(request, "user", None)
+        with translation.override(request_language(request, reader)):
+            super().add_message(request, level, message_template, message_context, extra_tags, message)
 
     def pre_authenticate(self, request, **credentials):
         """A login refused by the lockout never reaches authenticate(): audit the refusal here."""

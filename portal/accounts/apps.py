@@ -22,4 +22,11 @@ class AccountsConfig(AppConfig):
 
         from .services import audit_trail_readers_grant
 
-        post_migrate.connect(audit_trail_readers_grant, sender=self, dispatch_uid="accounts.audit_trail_readers")
+        # After the audit and notifications apps' own post_migrate turn, when their permission rows exist
+        # (on a fresh database this app's turn comes first and would find none to grant).
+        for label in ("audit", "notifications"):
+            post_migrate.connect(
+                audit_trail_readers_grant,
+                sender=self.apps.get_app_config(label),
+                dispatch_uid=f"accounts.audit_trail_readers.{label}",
+            )

@@ -14,9 +14,12 @@ def role_groups_ensure() -> None:
 
 
 def audit_trail_readers_grant(*, using: str = "default", **kwargs) -> None:
-    """post_migrate receiver: the roles whose menu shows "Audit trail" may read it in admin (idempotent).
+    """The roles whose menu shows "Audit trail" may read it in admin, and back office works the outbox there.
 
-    Writes through the migrating connection (`using`), which is the owner role's in production.
+    A post_migrate receiver for the audit and notifications apps (connected in apps.py with those
+    senders: their permission rows exist only once Django has created them in the same signal), and
+    called by the demo cast and the tests. Idempotent. Writes through the migrating connection
+    (`using`), which is the owner role's in production.
     """
     from django.contrib.auth.models import Permission
 
@@ -24,6 +27,12 @@ def audit_trail_readers_grant(*, using: str = "default", **kwargs) -> None:
     for role in OVERSIGHT_ROLES:
         group, _ = Group.objects.using(using).get_or_create(name=role)
         group.permissions.add(*view)
+    # The outbox in admin: read every message, requeue failed ones, ask the SMS provider.
+    outbox = Permission.objects.using(using).filter(
+        content_type__app_label="notifications", codename__in=["view_outboxmessage", "change_outboxmessage"]
+    )
+    group, _ = Group.objects.using(using).get_or_create(name=Role.BACKOFFICE)
+    group.permissions.add(*outbox)
 
 
 def user_roles_set(*, actor: User | None, user: User, roles: list[str]) -> None:

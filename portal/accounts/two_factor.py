@@ -98,6 +98,18 @@ def session_verified(user) -> bool:
     return getattr(user, "otp_device", None) is not None
 
 
+# What an action that needs a second factor can tell the user before the click.
+SECOND_FACTOR_NONE = "none"  # no authenticator yet: set one up first
+SECOND_FACTOR_UNVERIFIED = "unverified"  # enrolled, but this session has not entered a code
+SECOND_FACTOR_VERIFIED = "verified"
+
+
+def second_factor_state(user) -> str:
+    if session_verified(user):
+        return SECOND_FACTOR_VERIFIED
+    return SECOND_FACTOR_UNVERIFIED if user_has_second_factor(user) else SECOND_FACTOR_NONE
+
+
 def second_factor_required(user) -> bool:
     """Read at call time so that a settings override (tests, environment) applies at once."""
     return bool(settings.PORTAL_REQUIRE_2FA and user.needs_second_factor)

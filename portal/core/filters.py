@@ -2,7 +2,17 @@
 
 import django_filters
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+
+def _descending(label) -> str:
+    # django-filter's own wording, so its catalogues translate it too.
+    return gettext("%s (descending)") % label
+
+
+descending_label = lazy(_descending, str)
 
 
 class _SortKeysField(django_filters.fields.MultipleChoiceField):
@@ -30,8 +40,9 @@ class SortFilter(django_filters.MultipleChoiceFilter):
         for field, param in fields:
             label = labels.get(field, param)
             choices.append((param, label))
-            # django-filter's own wording, so its catalogues translate it.
-            choices.append((f"-{param}", _("%s (descending)") % label))
+            # Lazy like the label itself: formatted in the language of the page that shows it, not
+            # once at import (which froze it in English).
+            choices.append((f"-{param}", descending_label(label)))
         kwargs["choices"] = choices
         kwargs.setdefault(
             "error_messages",

@@ -41,6 +41,21 @@ def _is_django_debug_page(response) -> bool:
     )
 
 
+def request_language(request, user, *, supported=None) -> str:
+    """The language of a page for this request and user: the language cookie, else the user's stored
+    language, else the browser's Accept-Language, else the default.
+
+    Also asked for the page after a login or logout, whose user is not the one the request came with.
+    """
+    supported = supported or frozenset(code for code, _name in settings.LANGUAGES)
+    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    if language in supported:
+        return language
+    if user is not None and user.is_authenticated and getattr(user, "language", "") in supported:
+        return user.language
+    return translation.get_language_from_request(request)
+
+
 class LanguageMiddleware:
     """The language of the request: the language cookie, else the signed-in user's stored language,
     else the browser's Accept-Language, else the default.
@@ -54,13 +69,7 @@ class LanguageMiddleware:
         self.supported = frozenset(code for code, _name in settings.LANGUAGES)
 
     def __call__(self, request):
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if language not in self.supported:
-            user = getattr(request, "user", None)
-            if user is not None and user.is_authenticated and user.language in self.supported:
-                language = user.language
-            else:
-                language = translation.get_language_from_request(request)
+        language = request_language(request, getattr(request, "user", None), supported=self.supported)
         if translation.get_language() != language:  # a thread serves one language after another
             translation.activate(language)
         request.LANGUAGE_CODE = language

@@ -11,16 +11,30 @@ from .models import Notification, NotificationPreference, OutboxMessage
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "user", "event", "title", "read_at"]
+    list_display = ["created_at", "user", "event", "title_shown", "read_at"]
     list_filter = ["event", ("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__email", "title", "event"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
-    readonly_fields = ["user", "event", "title", "body", "link_url", "created_at", "idempotency_key"]
+    readonly_fields = [
+        "user",
+        "event",
+        "title_shown",
+        "params",
+        "title",
+        "body",
+        "link_url",
+        "created_at",
+        "idempotency_key",
+    ]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("title (in your language)"))
+    def title_shown(self, obj):
+        return obj.title_display
 
 
 @admin.register(NotificationPreference)

@@ -20,6 +20,7 @@ from portal.core.cache import redis_circuit
 
 from .models import OutboxMessage
 from .sealed import SecretUnreadable, text_digest
+from .texts import outbox_texts_now
 from .transports import NotDelivered, OutcomeUnknown, Rejected, message_texts, transport_for
 
 logger = logging.getLogger(__name__)
@@ -99,8 +100,13 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
     if not claimed:
         return None  # sent, unknown, failed, not due yet, or another worker has it
     ours = OutboxMessage.objects.filter(pk=message_id, claimed_at=claimed_at)
-    message = OutboxMessage.objects.get(pk=message_id)
+    message = OutboxMessage.objects.select_related("user").get(pk=message_id)
     refusal = not_worth_sending(message, claimed_at)
+    if not refusal and (fresh := outbox_texts_now(message)):
+        # A notification speaks the recipient's language of now; the row shows what goes out.
+        ours.update(**fresh)
+        for name, value in fresh.items():
+            setattr(message, name, value)
     try:
         body, html_body = ("", "") if refusal else message_texts(message)
     except SecretUnreadable as exc:

@@ -15,6 +15,10 @@ class Notification(models.Model):
         related_name="notifications",
     )
     event = models.CharField(_("event type"), max_length=64)
+    # What the event's texts need (texts.py renders them when shown, in the reader's language).
+    # None on rows written before parameters were kept: those show the title and text as written.
+    params = models.JSONField(_("parameters"), null=True, blank=True)
+    # The texts as rendered when written, in the recipient's language of that moment.
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     link_url = models.CharField(_("link"), max_length=500, blank=True)
@@ -35,6 +39,26 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def title_display(self) -> str:
+        """The title in the language active now (the reader's)."""
+        return self._texts()[0]
+
+    @property
+    def body_display(self) -> str:
+        return self._texts()[1]
+
+    def _texts(self) -> tuple[str, str]:
+        from django.utils.translation import get_language
+
+        from .texts import notification_texts
+
+        cache = self.__dict__.setdefault("_texts_by_language", {})
+        language = get_language()
+        if language not in cache:
+            cache[language] = notification_texts(self)
+        return cache[language]
 
 
 class NotificationPreference(models.Model):
@@ -94,6 +118,10 @@ class OutboxMessage(models.Model):
         related_name="outbox_messages",
     )
     event = models.CharField(_("event type"), max_length=64, blank=True)
+    # A notification's parameters and link: its text is rendered again in the recipient's language
+    # when it is sent (texts.outbox_texts_now). None: the text as written is sent.
+    params = models.JSONField(_("parameters"), null=True, blank=True)
+    link_url = models.CharField(_("link"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)

@@ -21,6 +21,8 @@ EMAIL = "email"
 SMS = "sms"
 CHANNELS = (IN_APP, EMAIL, SMS)
 CHANNEL_LABELS = {IN_APP: _("In the portal"), EMAIL: _("E-mail"), SMS: _("SMS")}
+# The texts an event can have (templates under notifications/events/<key>/<part>.txt).
+PARTS = ("title", "body", "subject", "sms")
 
 _KEY_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 
@@ -61,6 +63,10 @@ class EventType:
         """Render one text of this event; the caller picks the language (translation.override)."""
         template = _text_engine().get_template(self.template_name(part))
         return template.render(Context(context, autoescape=False)).strip()
+
+    def sources(self) -> tuple[str, ...]:
+        """The source of each text this event has (what a notification must keep to render them again)."""
+        return _template_sources(tuple(self.template_name(part) for part in PARTS))
 
 
 _events: dict[str, EventType] = {}
@@ -117,6 +123,17 @@ def _text_engine() -> Engine:
 
 
 @functools.cache
+def _template_sources(names: tuple[str, ...]) -> tuple[str, ...]:
+    sources = []
+    for name in names:
+        try:
+            sources.append(_text_engine().get_template(name).source)
+        except TemplateDoesNotExist:
+            continue
+    return tuple(sources)
+
+
+@functools.cache
 def _template_exists(name: str) -> bool:
     try:
         _text_engine().get_template(name)
@@ -131,3 +148,4 @@ def _forget_templates(*, setting, **kwargs):
     if setting == "TEMPLATES":
         _text_engine.cache_clear()
         _template_exists.cache_clear()
+        _template_sources.cache_clear()

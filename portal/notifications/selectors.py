@@ -10,8 +10,8 @@ from .models import DevDelivery, Notification, NotificationPreference, OutboxMes
 
 
 def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
-    """The user's own notifications, newest first."""
-    qs = Notification.objects.filter(user=user).order_by("-created_at", "-id")
+    """The user's own notifications, newest first (with the user, whom their texts address)."""
+    qs = Notification.objects.filter(user=user).select_related("user").order_by("-created_at", "-id")
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs

@@ -8,14 +8,11 @@ commit and never blocks or fails the caller when the broker is unavailable.
 import re
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -25,8 +22,10 @@ from portal.core.cache import forget
 from . import registry
 from .delivery import outbox_publish_after_commit
 from .models import DevDelivery, Notification, NotificationPreference, OutboxMessage
+from .params import params_freeze
 from .sealed import PLACEHOLDER, secret_seal, text_mask
 from .selectors import notification_channels, unread_count_key
+from .texts import event_texts, user_language
 
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 Channel = OutboxMessage.Channel
@@ -48,7 +47,12 @@ def notify(*, user, event: str, context: dict | None = None, link: str = "", ide
     if link and not (link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None)):
         raise ValueError("Notification links are paths inside the portal, e.g. /clients/42/.")
     channels = notification_channels(user=user, event=event_type)
-    texts = _notification_render(user=user, event=event_type, channels=channels, context=context or {}, link=link)
+    # Kept with the rows, so each text can be rendered again in the language of whoever reads it;
+    # rendered now from exactly what is kept (in the recipient's language) for the rows' own copy.
+    params = params_freeze(context or {}, event_type)
+    texts = event_texts(
+        event=event_type, params=params, user=user, link=link, channels=channels, language=user_language(user)
+    )
 
     result = NotifyResult()
     with transaction.atomic():
@@ -58,6 +62,7 @@ def notify(*, user, event: str, context: dict | None = None, link: str = "", ide
                 _child_key(idempotency_key, "in_app"),
                 user=user,
                 event=event,
+                params=params,
                 title=texts["title"][:200],
                 body=texts["body"],
                 link_url=link,
@@ -80,7 +85,14 @@ def notify(*, user, event: str, context: dict | None = None, link: str = "", ide
         queued = []
         for channel, fields in outgoing:
             message, created = _get_or_create(
-                OutboxMessage, _child_key(idempotency_key, channel), channel=channel, user=user, event=event, **fields
+                OutboxMessage,
+                _child_key(idempotency_key, channel),
+                channel=channel,
+                user=user,
+                event=event,
+                params=params,
+                link_url=link,
+                **fields,
             )
             result.messages.append(message)
             if created:
@@ -315,31 +327,6 @@ def _preference_errors(*, user, key: str, wanted: dict[str, bool]) -> list[Valid
                 )
             )
     return errors
-
-
-def _notification_render(*, user, event: registry.EventType, channels: set[str], context: dict, link: str) -> dict:
-    """All texts of one notification, rendered in the user's language before anything is written."""
-    base_url = getattr(settings, "PORTAL_BASE_URL", "").rstrip("/")
-    absolute_link = f"{base_url}{link}" if link else ""
-    ctx = {**context, "user": user, "link": absolute_link, "event": event}
-    texts = {}
-    language = user.language if user.language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
-    with translation.override(language):
-        texts["title"] = " ".join(event.render("title", ctx).splitlines())
-        texts["body"] = event.render("body", ctx)
-        if registry.EMAIL in channels:
-            try:
-                texts["subject"] = " ".join(event.render("subject", ctx).splitlines())[:255]
-            except TemplateDoesNotExist:
-                texts["subject"] = texts["title"][:255]
-            texts["email_body"] = texts["body"] + (f"\n\n{absolute_link}" if absolute_link else "")
-            texts["html_body"] = render_to_string(
-                "notifications/email/notification.html",
-                {"title": texts["title"], "body": texts["body"], "link": absolute_link, "user": user},
-            )
-        if registry.SMS in channels:
-            texts["sms"] = event.render("sms", ctx)
-    return texts
 
 
 def _secret_check(secret: str, body: str) -> str:

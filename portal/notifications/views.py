@@ -31,6 +31,17 @@ def notification_list(request):
     )
 
 
+UNREAD_MENU_SIZE = 5
+
+
+@login_required
+@require_GET
+def notification_unread_menu(request):
+    """The bell's dropdown: the latest unread notifications, in the language of the page that opens it."""
+    unread = selectors.notification_list(user=request.user, unread_only=True)[:UNREAD_MENU_SIZE]
+    return render(request, "notifications/partials/_unread_menu.html", {"unread": unread})
+
+
 @login_required
 @require_POST
 def notification_mark_read(request, notification_id: int):

@@ -10,9 +10,10 @@ class ShellConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self):
-        from portal.accounts.roles import OVERSIGHT_ROLES
+        from portal.accounts.roles import OVERSIGHT_ROLES, Role
         from portal.core.navigation import NavItem, register
 
+        # Admin pages answer only staff: the entries that lead there show only to staff.
         register(
             NavItem(label=_("Home"), url_name="shell:home", order=0, only_without_role_home=True),
             NavItem(
@@ -20,5 +21,14 @@ class ShellConfig(AppConfig):
                 url_name="admin:audit_auditevent_changelist",
                 roles=OVERSIGHT_ROLES,
                 order=90,
+                staff_only=True,
             ),
+            NavItem(
+                label=_("Outbox"),
+                url_name="admin:notifications_outboxmessage_changelist",
+                roles=frozenset({Role.BACKOFFICE}),
+                order=92,
+                staff_only=True,
+            ),
+            NavItem(label=_("Admin"), url_name="admin:index", roles=OVERSIGHT_ROLES, order=99, staff_only=True),
         )

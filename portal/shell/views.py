@@ -26,13 +26,20 @@ def role_home(request, role):
         raise Http404
     if not request.user.has_role(role):
         raise PermissionDenied
+    from portal.accounts.two_factor import second_factor_state
+    from portal.core.work import work_counts_for
     from portal.notifications.selectors import notification_list
 
+    work = work_counts_for(request.user)
     return render(
         request,
         "shell/role_home.html",
         {
             "role": Role(role),
+            "work": work,
+            "second_factor": second_factor_state(request.user)
+            if any(row["second_factor_for"] for row in work)
+            else None,
             "nav_items": navigation.items_for(request.user),
             "latest_notifications": notification_list(user=request.user)[:5],
         },

@@ -441,7 +441,7 @@ def test_the_code_page_shows_nothing_of_the_account_before_the_code(cast, client
 
     html = response.content.decode()
     assert response.redirect_chain[-1][0].startswith(VERIFY)
-    assert "Successfully signed in" not in html
+    assert "signed in as" not in html
     assert cast.broker1.email not in html
     assert 'data-testid="role-nav"' in html and "nav-link active" not in html
     assert 'data-testid="notification-bell"' not in html
