@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 
 from intermediaries import feed
-from intermediaries.demo_feed import intermediaries_ensure_for_demo_cast
+from intermediaries.demo_feed import demo_feed_write, intermediaries_ensure_for_demo_cast
 from intermediaries.feed import FeedError, core_feed_import
 from intermediaries.models import Holding, Portfolio, Transaction, Valuation
 from intermediaries.services import valuations_affected
 from intermediaries.valuation import client_series, revalue_and_roll_up
 
-from .test_feed import feed_write
+from .test_feed import UNTIL, feed_write, read_csv, replay
 
 pytestmark = pytest.mark.django_db
 
@@ -266,3 +266,51 @@ def test_the_header_may_leave_out_the_new_columns_but_not_the_old_ones(brokers, 
         "the header lacks amount; expected the columns transaction_id,portfolio_number,type,trade_date,isin,"
         "quantity,price,amount,currency (and optionally reference,ratio,counterpart_portfolio)"
     )
+
+
+# --- The demo feed --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_feed(tmp_path):
+    demo_feed_write(directory=tmp_path / "small", scale="small", until=UNTIL)
+    return tmp_path / "small"
+
+
+def test_the_named_clients_show_the_later_booking_kinds(small_feed):
+    rows = read_csv(small_feed / "transactions.csv")
+    by_id = {r["transaction_id"]: r for r in rows}
+    # C0001 (P0001-01): a fee booked in error and reversed, a fee refund, and Nordwerk split 2-for-1.
+    p1 = [r for r in rows if r["portfolio_number"] == "P0001-01"]
+    (reversal,) = [r for r in p1 if r["type"] == "reversal"]
+    cancelled = by_id[reversal["reference"]]
+    assert (cancelled["type"], cancelled["portfolio_number"], cancelled["amount"]) == (
+        "fee",
+        "P0001-01",
+        reversal["amount"],
+    )
+    assert any(r["type"] == "fee_refund" for r in p1)
+    nordwerk = next(r["isin"] for r in read_csv(small_feed / "instruments.csv") if r["name"].startswith("Nordwerk"))
+    assert [(r["isin"], r["ratio"]) for r in p1 if r["type"] == "split"] == [(nordwerk, "2")]
+    # Every portfolio holding Nordwerk the day before books the split.
+    split_day = next(r["trade_date"] for r in p1 if r["type"] == "split")
+    before = {number: [held for day, _, held in history if day < split_day] for number, history in replay(rows).items()}
+    holders = {number for number, held in before.items() if held and held[-1].get(nordwerk)}
+    assert holders == {r["portfolio_number"] for r in rows if r["type"] == "split"}
+    # C0002: all of a position moves from P0002-02 to P0002-03, the receiving leg referring to the sending one.
+    (sent,) = [r for r in rows if r["type"] == "transfer_out" and r["counterpart_portfolio"]]
+    (received,) = [r for r in rows if r["type"] == "transfer_in" and r["reference"]]
+    assert (sent["portfolio_number"], sent["counterpart_portfolio"]) == ("P0002-02", "P0002-03")
+    assert (received["portfolio_number"], received["counterpart_portfolio"]) == ("P0002-03", "P0002-02")
+    assert received["reference"] == sent["transaction_id"]
+    assert (received["trade_date"], received["isin"], received["quantity"]) == (
+        sent["trade_date"],
+        sent["isin"],
+        sent["quantity"],
+    )
+    # C0003 (P0003-02): Kranich Solar is delisted and written off; it has no close after that day.
+    kranich = next(r["isin"] for r in read_csv(small_feed / "instruments.csv") if r["name"].startswith("Kranich"))
+    (write_off,) = [r for r in rows if r["type"] == "write_off"]
+    assert (write_off["portfolio_number"], write_off["isin"]) == ("P0003-02", kranich)
+    last_close = max(r["date"] for r in read_csv(small_feed / "prices.csv") if r["isin"] == kranich)
+    assert last_close == write_off["trade_date"]
