@@ -134,10 +134,23 @@ class TransactionType(models.TextChoices):
     TAX = "tax", _("Tax")
     TRANSFER_IN = "transfer_in", _("Transfer in")
     TRANSFER_OUT = "transfer_out", _("Transfer out")
+    FEE_REFUND = "fee_refund", _("Fee refund")
+    REVERSAL = "reversal", _("Reversal")
+    WRITE_OFF = "write_off", _("Write-off")
+    SPLIT = "split", _("Split")
+
+
+RATIO = {"max_digits": 20, "decimal_places": 10}
 
 
 class Transaction(models.Model):
-    """A booking from the core system. Amount is positive; the type decides the direction."""
+    """A booking from the core system. Amount is positive; the type decides the direction.
+
+    Three kinds refer to something else: a reversal to the booking it cancels (`reference`); a
+    transfer between two portfolios of one client names the other portfolio on both legs
+    (`counterpart_portfolio`), and its receiving leg refers to the sending one (`reference`); a
+    split carries its `ratio`. docs/core-feed.md has the rules.
+    """
 
     external_id = models.CharField(_("core system id"), max_length=64, unique=True)
     portfolio = models.ForeignKey(Portfolio, on_delete=models.CASCADE, related_name="transactions")
@@ -148,6 +161,29 @@ class Transaction(models.Model):
     price = models.DecimalField(_("price"), **PRICE, default=Decimal("0"))
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3)
+    ratio = models.DecimalField(
+        _("ratio"), **RATIO, null=True, blank=True, help_text=_("Units after a split per unit before.")
+    )
+    # RESTRICT: a booking that another refers to cannot be deleted alone, only with its portfolio.
+    reference = models.ForeignKey(
+        "self",
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="referenced_by",
+        verbose_name=_("refers to"),
+    )
+    counterpart_portfolio = models.ForeignKey(
+        Portfolio,
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("other portfolio"),
+    )
+    # Written by the valuation, not the feed: the cost basis the sending leg of an internal transfer
+    # took out of its portfolio (portfolio currency), which the receiving portfolio carries on.
+    transfer_cost = models.DecimalField(_("cost basis transferred"), **MONEY, null=True, blank=True)
 
     class Meta:
         ordering = ["-trade_date", "-id"]
@@ -156,6 +192,10 @@ class Transaction(models.Model):
         indexes = [
             models.Index(fields=["portfolio", "-trade_date", "-id"], name="txn_portfolio_date_idx"),
             models.Index(fields=["portfolio", "type", "-trade_date"], name="txn_portfolio_type_idx"),
+        ]
+        constraints = [
+            # One reversal per booking, and one receiving leg per sending leg.
+            models.UniqueConstraint(fields=["reference", "type"], name="txn_reference_type_uniq"),
         ]
 
     def __str__(self):
@@ -208,6 +248,10 @@ class Valuation(models.Model):
     market_value_eur = models.DecimalField(**MONEY)
     inflow_eur = models.DecimalField(**MONEY, default=Decimal("0"))
     outflow_eur = models.DecimalField(**MONEY, default=Decimal("0"))
+    # The part of the flows that moved between two portfolios of the same client: a flow of the
+    # portfolio, not of the client or the book, whose series subtract it.
+    internal_inflow_eur = models.DecimalField(**MONEY, default=Decimal("0"))
+    internal_outflow_eur = models.DecimalField(**MONEY, default=Decimal("0"))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["portfolio", "date"], name="valuation_portfolio_date_uniq")]

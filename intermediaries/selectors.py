@@ -43,7 +43,9 @@ def portfolios_of(*, client):
 
 
 def transactions_of(*, client):
-    return Transaction.objects.filter(portfolio__client=client).select_related("portfolio", "instrument")
+    return Transaction.objects.filter(portfolio__client=client).select_related(
+        "portfolio", "instrument", "reference", "counterpart_portfolio"
+    )
 
 
 @dataclass
@@ -132,7 +134,10 @@ def _positions(client, on: date | None) -> list[Position]:
 
 
 def client_performance(*, actor, client_id, start: date | None = None, end: date | None = None) -> dict:
-    """TWR, MWR and the daily series of a client's whole holdings (EUR) over a range."""
+    """TWR, MWR and the daily series of a client's whole holdings (EUR) over a range.
+
+    See `performance_summary` for the figures.
+    """
     return performance_of(client=access_client(actor=actor, client_id=client_id), start=start, end=end)
 
 
@@ -174,9 +179,38 @@ def client_flags(*, client_id, start=None, end=None) -> int:
     return flags
 
 
+NO_FIGURES = {"twr": None, "mwr": None, "twr_annualised": None, "mwr_annualised": None}
+
+
+def period_figures(series, start: date, end: date) -> dict:
+    """The returns of the days start..end inclusive (GIPS).
+
+    `twr` and `mwr` are cumulative over the same days -- from the close before `start` to the close
+    of `end` -- so without deposits or withdrawals in between they are equal. `twr_annualised` and
+    `mwr_annualised` are the same returns per year, given only for a period of a year or more
+    (None for a shorter one: a short period's return is never annualised). `mwr` is None when the
+    flows have no internal rate of return.
+    """
+    twr = performance.twr(series, start, end)
+    mwr = performance.money_weighted(series, start, end)
+    return {
+        "twr": twr,
+        "mwr": mwr,
+        "twr_annualised": performance.annualise_period(twr, start, end),
+        "mwr_annualised": performance.annualise_period(mwr, start, end),
+    }
+
+
 def performance_summary(series, *, start=None, end=None, flags: int = 0) -> dict:
+    """The figures of a daily series over a range (default: all of it) and over the reporting periods.
+
+    Keys: `start`, `end` (the range, within the series), the range's `period_figures` (`twr`,
+    `mwr`, `twr_annualised`, `mwr_annualised`), the `series` of the range's days, the data-quality
+    `flags`, and `periods`: per reporting period (1M, MTD, YTD, 1Y, 3Y, MAX) its `code`, `start`,
+    `end` and `period_figures`.
+    """
     if not series:
-        return {"start": start, "end": end, "twr": None, "mwr": None, "series": [], "flags": flags, "periods": []}
+        return {"start": start, "end": end, **NO_FIGURES, "series": [], "flags": flags, "periods": []}
     inception, last = series[0].date, series[-1].date
     start = max(start or inception, inception)
     end = min(end or last, last)
@@ -187,20 +221,11 @@ def performance_summary(series, *, start=None, end=None, flags: int = 0) -> dict
     periods = []
     for code in PERIODS:
         p_start, p_end = performance.period_bounds(code, last, inception)
-        periods.append(
-            {
-                "code": code,
-                "start": p_start,
-                "end": p_end,
-                "twr": performance.twr(series, p_start, p_end),
-                "mwr": performance.mwr(series, p_start, p_end),
-            }
-        )
+        periods.append({"code": code, "start": p_start, "end": p_end, **period_figures(series, p_start, p_end)})
     return {
         "start": start,
         "end": end,
-        "twr": performance.twr(series, start, end) if in_range else None,
-        "mwr": performance.mwr(series, start, end) if in_range else None,
+        **(period_figures(series, start, end) if in_range else NO_FIGURES),
         "series": [
             {
                 "date": d.date,
@@ -306,7 +331,7 @@ def _dashboard(actor, scope: dict, period: str) -> dict:
     portfolio_ids = list(Portfolio.objects.filter(client__in=clients).values_list("pk", flat=True))
     figures["latest_transactions"] = list(
         Transaction.objects.filter(portfolio_id__in=portfolio_ids)
-        .select_related("portfolio__client", "instrument")
+        .select_related("portfolio__client", "instrument", "reference", "counterpart_portfolio")
         .order_by("-trade_date", "-id")[:10]
     )
     figures["top_clients"] = list(clients.order_by("-assets", "pk")[:5])

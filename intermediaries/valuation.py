@@ -5,6 +5,7 @@ these functions (run by Celery after each import and each new price day) keep cu
 """
 
 import dataclasses
+import logging
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
@@ -13,7 +14,7 @@ from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models import BooleanField, Case, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from clients.models import Client
@@ -21,7 +22,20 @@ from clients.services import client_assets_set_many
 from portal.core.versioned_cache import data_changed_on_commit
 
 from . import performance
-from .models import Allocation, BookValuation, FxRate, Holding, Instrument, Portfolio, Price, Transaction, Valuation
+from .models import (
+    Allocation,
+    BookValuation,
+    FxRate,
+    Holding,
+    Instrument,
+    Portfolio,
+    Price,
+    Transaction,
+    TransactionType,
+    Valuation,
+)
+
+logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -38,8 +52,12 @@ VALUATION_FIELDS = [
     "market_value_eur",
     "inflow_eur",
     "outflow_eur",
+    "internal_inflow_eur",
+    "internal_outflow_eur",
 ]
 ROLL_UP_CHUNK = 5000
+# Transfers between portfolios hand on cost bases; each round revalues the receivers of the last.
+FOLLOW_UP_ROUNDS = 10
 HOLDING_FIELDS = ["portfolio", "instrument", "valid_from", "valid_to", "quantity", "cost"]
 ALLOCATION_FIELDS = ["portfolio", "asset_class", "market_value_eur"]
 CENT = Decimal("0.01")
@@ -175,12 +193,60 @@ def _insert_rows(model, fields: list[str], rows: list[tuple]) -> None:
 
 
 # A booking's columns are named as the fields of `Txn`, in its order: a row builds one directly.
+# The last three are computed (`_booking_annotations`), under names no column has.
 BOOKING_FIELDS = tuple(field.name for field in dataclasses.fields(performance.Txn))
+_COMPUTED = {
+    "internal": "booking_internal",
+    "carried_cost": "booking_carried_cost",
+    "carried_currency": "booking_carried_ccy",
+}
+_BOOKING_COLUMNS = tuple(_COMPUTED.get(name, name) for name in BOOKING_FIELDS)
 
 
-def _bookings(portfolio_id: int, **filters) -> list[performance.Txn]:
-    rows = Transaction.objects.filter(portfolio_id=portfolio_id, **filters).order_by("trade_date", "id")
-    return [performance.Txn(*row) for row in rows.values_list(*BOOKING_FIELDS)]
+def _reversed():
+    """The booking has a reversal: both are left out of every valuation, whatever their dates."""
+    return Exists(Transaction.objects.filter(reference=OuterRef("pk"), type=TransactionType.REVERSAL))
+
+
+def _booking_annotations() -> dict:
+    """What a booking needs from the other leg of a transfer between two portfolios of one client.
+
+    A sending leg is internal once a receiving leg (not reversed) refers to it; a receiving leg
+    takes on the cost basis the sending leg gave up (None until its portfolio was valued), in the
+    sending portfolio's currency. The subqueries run only for the transfer rows (CASE).
+    """
+    received = Transaction.objects.filter(reference=OuterRef("pk"), type=TransactionType.TRANSFER_IN).filter(
+        ~_reversed()
+    )
+    sender = Transaction.objects.filter(pk=OuterRef("reference_id"))
+    receiving = Q(type=TransactionType.TRANSFER_IN, reference__isnull=False)
+    return {
+        "booking_internal": Case(
+            When(receiving, then=Value(True)),
+            When(type=TransactionType.TRANSFER_OUT, then=Exists(received)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        "booking_carried_cost": Case(When(receiving, then=Subquery(sender.values("transfer_cost")[:1]))),
+        "booking_carried_ccy": Case(When(receiving, then=Subquery(sender.values("portfolio__currency")[:1]))),
+    }
+
+
+def _bookings(portfolio_id: int, *conditions, **filters) -> list[performance.Txn]:
+    """The portfolio's bookings that count, in booking order: reversals and what they cancel left out."""
+    rows = (
+        Transaction.objects.filter(*conditions, portfolio_id=portfolio_id, **filters)
+        .exclude(type=TransactionType.REVERSAL)
+        .filter(~_reversed())
+        .annotate(**_booking_annotations())
+        .order_by("trade_date", "id")
+    )
+    return [performance.Txn(*row) for row in rows.values_list(*_BOOKING_COLUMNS)]
+
+
+def _booking_currencies(bookings) -> set[str]:
+    """Every currency a replay of these bookings converts from."""
+    return {b.currency for b in bookings} | {b.carried_currency for b in bookings if b.carried_currency}
 
 
 def _instruments(instrument_ids) -> tuple[dict[int, str], dict[int, str]]:
@@ -212,6 +278,8 @@ def _valuation_rows(portfolio_id: int, currency: str, days, fx) -> list[tuple]:
                 (day.market_value * to_eur).quantize(CENT),
                 (day.inflow * to_eur).quantize(CENT),
                 (day.outflow * to_eur).quantize(CENT),
+                (day.internal_inflow * to_eur).quantize(CENT),
+                (day.internal_outflow * to_eur).quantize(CENT),
             )
         )
     return rows
@@ -232,7 +300,12 @@ def _store_latest(portfolio_id: int, allocation: dict, *, valued_on: date | None
 
 
 def portfolio_revalue(
-    *, portfolio_id: int, until: date | None = None, since: date | None = None, market: MarketData | None = None
+    *,
+    portfolio_id: int,
+    until: date | None = None,
+    since: date | None = None,
+    market: MarketData | None = None,
+    follow_up: dict[int, date] | None = None,
 ) -> int:
     """Value one portfolio up to `until` (default: yesterday) and store its figures. Returns the days written.
 
@@ -245,19 +318,50 @@ def portfolio_revalue(
 
     `market` shares closes and rates between the portfolios of one run. The portfolio row is
     locked for the whole run, so two runs for one portfolio never interleave.
+
+    A transfer to another portfolio of the same client hands that portfolio the cost basis it
+    took out (`Transaction.transfer_cost`). When that figure changed, the receiving portfolio is
+    noted in `follow_up` (portfolio id -> the transfer's day) to be revalued after this one.
     """
     until = until or timezone.localdate() - timedelta(days=1)
     market = market or MarketData()
     with transaction.atomic():
         if since is None:
             currency = Portfolio.objects.select_for_update().values_list("currency", flat=True).get(pk=portfolio_id)
-            return _revalue_full(portfolio_id, currency, until, market)
-        start = min(since, until + timedelta(days=1))
-        state = _stored_state(portfolio_id, start)
-        resumable = state.day is not None and state.first_booking is not None and state.first_booking <= state.day
-        if not resumable or start <= state.first_booking:
-            return _revalue_full(portfolio_id, state.currency, until, market)
-        return _revalue_from(portfolio_id, state, until, market)
+            days, carried = _revalue_full(portfolio_id, currency, until, market)
+        else:
+            start = min(since, until + timedelta(days=1))
+            state = _stored_state(portfolio_id, start)
+            resumable = state.day is not None and state.first_booking is not None and state.first_booking <= state.day
+            if not resumable or start <= state.first_booking:
+                days, carried = _revalue_full(portfolio_id, state.currency, until, market)
+            else:
+                days, carried = _revalue_from(portfolio_id, state, until, market)
+        _carried_costs_store(carried, follow_up)
+    return days
+
+
+def _earliest(days: dict[int, date], key: int, day: date) -> None:
+    if key not in days or day < days[key]:
+        days[key] = day
+
+
+def _carried_costs_store(carried: dict[int, Decimal], follow_up: dict[int, date] | None) -> None:
+    """Store the cost basis each sending leg of an internal transfer gave up, where it changed.
+
+    The receiving leg's portfolio values its units at that cost, so it is noted in `follow_up`
+    from the transfer's day on.
+    """
+    if not carried:
+        return
+    stored = dict(Transaction.objects.filter(pk__in=carried).values_list("pk", "transfer_cost"))
+    changed = [pk for pk, cost in carried.items() if stored.get(pk) != cost]
+    for pk in changed:
+        Transaction.objects.filter(pk=pk).update(transfer_cost=carried[pk])
+    if changed and follow_up is not None:
+        receivers = Transaction.objects.filter(reference_id__in=changed, type=TransactionType.TRANSFER_IN)
+        for receiver_id, day in receivers.values_list("portfolio_id", "trade_date"):
+            _earliest(follow_up, receiver_id, day)
 
 
 def _stored_state(portfolio_id: int, start: date):
@@ -289,12 +393,12 @@ def _stored_state(portfolio_id: int, start: date):
     )
 
 
-def _revalue_full(portfolio_id: int, currency: str, until: date, market: MarketData) -> int:
+def _revalue_full(portfolio_id: int, currency: str, until: date, market: MarketData) -> tuple[int, dict]:
     bookings = _bookings(portfolio_id, trade_date__lte=until)
     instrument_ids = {b.instrument_id for b in bookings if b.instrument_id}
     instrument_currency, instrument_class = _instruments(instrument_ids)
     prices = market.prices(instrument_ids, until) if bookings else {}
-    fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until)
+    fx = market.fx({currency, *instrument_currency.values(), *_booking_currencies(bookings)}, until)
     history = (
         performance.value_portfolio(
             currency=currency,
@@ -334,7 +438,7 @@ def _revalue_full(portfolio_id: int, currency: str, until: date, market: MarketD
         valued_on=last.date if last else None,
         market_value=last.market_value.quantize(CENT) if last else ZERO,
     )
-    return len(days)
+    return len(days), history.carried_costs if history else {}
 
 
 def _open_holdings(portfolio_id: int, day: date) -> list:
@@ -365,7 +469,13 @@ def _resume_positions(portfolio_id: int, open_rows: list, no_close: set[int], da
     """The positions at the end of `day`, each with its fallback price while its instrument has no close yet."""
     fallbacks = (
         performance.fallback_prices(
-            _bookings(portfolio_id, instrument_id__in=no_close, trade_date__lte=day, price__gt=0), through=day
+            _bookings(
+                portfolio_id,
+                Q(price__gt=0) | Q(type=TransactionType.SPLIT),
+                instrument_id__in=no_close,
+                trade_date__lte=day,
+            ),
+            through=day,
         )
         if no_close
         else {}
@@ -414,7 +524,7 @@ def _instruments_known(rows: list, instrument_ids: set[int]) -> tuple[dict[int, 
     return instrument_currency, instrument_class
 
 
-def _revalue_from(portfolio_id: int, state, until: date, market: MarketData) -> int:
+def _revalue_from(portfolio_id: int, state, until: date, market: MarketData) -> tuple[int, dict]:
     """Resume after the stored day `state.day`: replace the rows after it and the spans that changed."""
     currency, day = state.currency, state.day
     rows = _open_holdings(portfolio_id, day)
@@ -423,7 +533,7 @@ def _revalue_from(portfolio_id: int, state, until: date, market: MarketData) -> 
     instrument_ids = {row.instrument_id for row in open_rows} | {b.instrument_id for b in bookings if b.instrument_id}
     instrument_currency, instrument_class = _instruments_known(rows, instrument_ids)
     prices = market.prices(instrument_ids, until, start=day)
-    fx = market.fx({currency, *instrument_currency.values(), *(b.currency for b in bookings)}, until, start=day)
+    fx = market.fx({currency, *instrument_currency.values(), *_booking_currencies(bookings)}, until, start=day)
     # A position is worth its last buy or transfer price only while its instrument has no close yet.
     no_close = {i for i in instrument_ids if not prices.get(i) or prices[i][0][0] > day}
     history = performance.value_portfolio(
@@ -466,7 +576,7 @@ def _revalue_from(portfolio_id: int, state, until: date, market: MarketData) -> 
         valued_on=last.date if last else day,
         market_value=last.market_value.quantize(CENT) if last else state.day_value,
     )
-    return len(history.days)
+    return len(history.days), history.carried_costs
 
 
 def client_assets_refresh(*, client_ids) -> None:
@@ -483,19 +593,25 @@ def client_assets_refresh(*, client_ids) -> None:
     client_assets_set_many(assets={pk: totals.get(pk) or ZERO for pk in client_ids}, currency="EUR")
 
 
+# A client's or a book's flows per day: a transfer between two portfolios of one client is none.
+_EXTERNAL_SUMS = {
+    "value": Sum("market_value_eur"),
+    "inflow": Sum(F("inflow_eur") - F("internal_inflow_eur")),
+    "outflow": Sum(F("outflow_eur") - F("internal_outflow_eur")),
+}
+
+
 def book_revalue(*, advisor_id: int | None = None, firm_id: int | None = None) -> int:
-    """Chain-link a broker's (or a firm's) whole book from the stored portfolio valuations, in EUR."""
+    """Chain-link a broker's (or a firm's) whole book from the stored portfolio valuations, in EUR.
+
+    Transfers between two portfolios of one client are no flow of the book (nor of the client).
+    """
     scope = (
         {"portfolio__client__advisor_id": advisor_id}
         if advisor_id
         else {"portfolio__client__advisor__organisation_id": firm_id}
     )
-    rows = (
-        Valuation.objects.filter(**scope)
-        .values("date")
-        .annotate(value=Sum("market_value_eur"), inflow=Sum("inflow_eur"), outflow=Sum("outflow_eur"))
-        .order_by("date")
-    )
+    rows = Valuation.objects.filter(**scope).values("date").annotate(**_EXTERNAL_SUMS).order_by("date")
     series = performance.chain_link(
         [(r["date"], r["value"] or ZERO, r["inflow"] or ZERO, r["outflow"] or ZERO) for r in rows]
     )
@@ -521,11 +637,14 @@ def book_revalue(*, advisor_id: int | None = None, firm_id: int | None = None) -
 
 
 def client_series(*, client_id: int):
-    """A client's daily series in EUR, chain-linked from the stored valuations of all their portfolios."""
+    """A client's daily series in EUR, chain-linked from the stored valuations of all their portfolios.
+
+    Transfers between two of their portfolios are no flow of the client: they are left out.
+    """
     rows = (
         Valuation.objects.filter(portfolio__client_id=client_id)
         .values("date")
-        .annotate(value=Sum("market_value_eur"), inflow=Sum("inflow_eur"), outflow=Sum("outflow_eur"))
+        .annotate(**_EXTERNAL_SUMS)
         .order_by("date")
     )
     return performance.chain_link([(r["date"], r["value"], r["inflow"], r["outflow"]) for r in rows])
@@ -536,13 +655,26 @@ def revalue_and_roll_up(*, portfolio_ids=(), revalue_from=(), until: date | None
 
     `portfolio_ids` are replayed from their first booking; `revalue_from` holds (portfolio id,
     since) pairs, each revalued from `since` (None: from the first booking), see `portfolio_revalue`.
+    A portfolio that received securities from one of these at a changed cost basis is revalued
+    after them, from that transfer's day (and so on, for at most FOLLOW_UP_ROUNDS rounds).
     """
     work = [(pk, None) for pk in portfolio_ids] + [(pk, since) for pk, since in revalue_from]
     market = MarketData()
     days = 0
-    for portfolio_id, since in work:
-        days += portfolio_revalue(portfolio_id=portfolio_id, until=until, since=since, market=market)
-    roll_up(portfolio_ids=list(dict.fromkeys(pk for pk, _ in work)))
+    revalued: list[int] = []
+    for _ in range(FOLLOW_UP_ROUNDS):
+        follow_up: dict[int, date] = {}
+        for portfolio_id, since in work:
+            days += portfolio_revalue(
+                portfolio_id=portfolio_id, until=until, since=since, market=market, follow_up=follow_up
+            )
+            revalued.append(portfolio_id)
+        work = sorted(follow_up.items())
+        if not work:
+            break
+    else:
+        logger.warning("Cost bases of internal transfers still changing after %s rounds: %s", FOLLOW_UP_ROUNDS, work)
+    roll_up(portfolio_ids=list(dict.fromkeys(revalued)))
     return days
 
 

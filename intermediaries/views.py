@@ -164,8 +164,11 @@ def client_performance_data(request, client_id):
     data = selectors.client_performance(actor=request.user, client_id=client_id, start=start, end=end)
     return JsonResponse(
         {
+            # Cumulative over the range; the annualised figures only for a range of a year or more.
             "twr": _num(data["twr"]),
             "mwr": _num(data["mwr"]),
+            "twr_annualised": _num(data["twr_annualised"]),
+            "mwr_annualised": _num(data["mwr_annualised"]),
             "series": [
                 {
                     "date": p["date"].isoformat(),

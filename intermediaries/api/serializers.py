@@ -40,6 +40,19 @@ class TransactionSerializer(ModelSerializer):
     portfolio = serializers.CharField(source="portfolio.number")
     isin = serializers.CharField(source="instrument.isin", allow_null=True, default=None)
     instrument = serializers.CharField(source="instrument.name", allow_null=True, default=None)
+    reference = serializers.CharField(
+        source="reference.external_id",
+        allow_null=True,
+        default=None,
+        help_text="The external_id of the booking this one refers to: the booking a reversal cancels, or the "
+        "transfer_out a transfer from another portfolio of the client receives.",
+    )
+    counterpart_portfolio = serializers.CharField(
+        source="counterpart_portfolio.number",
+        allow_null=True,
+        default=None,
+        help_text="For a transfer between two portfolios of the client: the other portfolio.",
+    )
 
     class Meta:
         model = Transaction
@@ -55,6 +68,9 @@ class TransactionSerializer(ModelSerializer):
             "price",
             "amount",
             "currency",
+            "ratio",
+            "reference",
+            "counterpart_portfolio",
         ]
 
 
@@ -81,20 +97,47 @@ class SeriesPointSerializer(serializers.Serializer):
     daily_return = serializers.DecimalField(max_digits=24, decimal_places=10, required=False)
 
 
+# Returns are fractions (0.05 is 5 %) and follow GIPS: cumulative over the range, annualised only from a year.
+RETURN_HELP = {
+    "twr": (
+        "Time-weighted return, cumulative over the days from `start` to `end` (from the close before "
+        "`start` to the close of `end`); not annualised."
+    ),
+    "mwr": (
+        "Money-weighted return (internal rate of return of the flows), cumulative over the same days "
+        "as `twr`; not annualised. Without deposits or withdrawals in the range it equals `twr`. Null "
+        "when the flows have no internal rate of return."
+    ),
+    "twr_annualised": (
+        "`twr` per year; only for a range of one year or more, null for a shorter one (a return for "
+        "less than a year is not annualised)."
+    ),
+    "mwr_annualised": "`mwr` per year; only for a range of one year or more, null for a shorter one.",
+}
+
+
+def _return(name: str):
+    return serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True, help_text=RETURN_HELP[name])
+
+
 class PeriodSerializer(serializers.Serializer):
-    code = serializers.CharField()
+    code = serializers.CharField(help_text="1M, MTD, YTD, 1Y, 3Y or MAX (since the first valuation).")
     start = serializers.DateField()
     end = serializers.DateField()
-    twr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
-    mwr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+    twr = _return("twr")
+    mwr = _return("mwr")
+    twr_annualised = _return("twr_annualised")
+    mwr_annualised = _return("mwr_annualised")
 
 
 class PerformanceSerializer(serializers.Serializer):
     start = serializers.DateField(allow_null=True)
     end = serializers.DateField(allow_null=True)
     currency = serializers.CharField(default="EUR")
-    twr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
-    mwr = serializers.DecimalField(max_digits=24, decimal_places=10, allow_null=True)
+    twr = _return("twr")
+    mwr = _return("mwr")
+    twr_annualised = _return("twr_annualised")
+    mwr_annualised = _return("mwr_annualised")
     flags = serializers.ListField(child=serializers.CharField())
     periods = PeriodSerializer(many=True)
     series = SeriesPointSerializer(many=True)

@@ -47,25 +47,43 @@ class Book:
     sequence: int = 0
     written: int = 0
 
-    def emit(self, index: int, kind: str, isin: str = "", milli: int = 0, price: float | None = None, cents=0):
+    def emit(
+        self,
+        index: int,
+        kind: str,
+        isin: str = "",
+        milli: int = 0,
+        price: float | None = None,
+        cents: int | None = 0,
+        *,
+        reference: str = "",
+        ratio: str = "",
+        counterpart: str = "",
+    ) -> str | None:
+        """Write one row; returns its transaction id, or None when its day is after the last one written."""
         # The number counts every event, written or not, so a row keeps its id when later days are added.
         self.sequence += 1
         if index > self.last:
-            return
+            return None
         self.written += 1
+        txn_id = f"{self.number}-{self.sequence:04d}"
         self.write(
             (
-                f"{self.number}-{self.sequence:04d}",
+                txn_id,
                 self.number,
                 kind,
                 self.market.iso[index],
                 isin,
                 _quantity(milli) if milli else "",
                 "" if price is None else f"{price:.4f}",
-                _money(cents),
+                "" if cents is None else _money(cents),
                 self.currency,
+                reference,
+                ratio,
+                counterpart,
             )
         )
+        return txn_id
 
     def deposit(self, index: int, cents: int) -> None:
         self.cash += cents
@@ -145,9 +163,58 @@ class Book:
         position.cost += cents
         self.emit(index, "transfer_in", isin, milli, self.market.closes[isin][index], cents)
 
-    def transfer_out(self, index: int, isin: str) -> None:
+    def transfer_out(self, index: int, isin: str, *, to: str = "") -> tuple[str | None, int, int]:
+        """All of a position out, to another bank or (`to`) another portfolio of the client.
+
+        Returns the row's transaction id, the units and the cost basis that left.
+        """
         position = self.positions[isin]
         milli, cost = position.milli, position.cost
         cents = round(milli * self.market.unit_value(isin, self.currency, index) / 10)
         self._reduce(isin, milli, cost)
-        self.emit(index, "transfer_out", isin, milli, self.market.closes[isin][index], cents)
+        txn_id = self.emit(index, "transfer_out", isin, milli, self.market.closes[isin][index], cents, counterpart=to)
+        return txn_id, milli, cost
+
+    def transfer_in_from(self, index: int, isin: str, milli: int, cost: int, *, sender: str, reference: str) -> None:
+        """Units from another portfolio of the client: worth the day's value, at the cost basis they had there."""
+        cents = round(milli * self.market.unit_value(isin, self.currency, index) / 10)
+        position = self.positions.setdefault(isin, Position())
+        position.milli += milli
+        position.cost += cost
+        self.emit(
+            index,
+            "transfer_in",
+            isin,
+            milli,
+            self.market.closes[isin][index],
+            cents,
+            reference=reference,
+            counterpart=sender,
+        )
+
+    def charge(self, index: int, cents: int) -> str | None:
+        """A fee; returns its transaction id."""
+        self.cash -= cents
+        return self.emit(index, "fee", cents=cents)
+
+    def reverse_fee(self, index: int, txn_id: str | None, cents: int) -> None:
+        """The fee booked as `txn_id` is cancelled: the money is back as if it had never been charged."""
+        self.cash += cents
+        if txn_id is not None:
+            self.emit(index, "reversal", cents=cents, reference=txn_id)
+
+    def refund_fee(self, index: int, cents: int) -> None:
+        self.cash += cents
+        self.emit(index, "fee_refund", cents=cents)
+
+    def split(self, index: int, isin: str, ratio: int) -> None:
+        """`ratio` new units for each unit held; the cost stays."""
+        self.positions[isin].milli *= ratio
+        self.emit(index, "split", isin, cents=None, ratio=str(ratio))
+
+    def write_off(self, index: int, isin: str) -> None:
+        """A worthless position leaves the portfolio: no cash, its cost is lost."""
+        position = self.positions[isin]
+        milli = position.milli
+        self._reduce(isin, milli, position.cost)
+        self.emit(index, "write_off", isin, milli, cents=None)

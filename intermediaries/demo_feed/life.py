@@ -27,17 +27,33 @@ class Plan:
     refill_month: int | None = None  # ... and start again
     transfer_out_month: int | None = None
     close_month: int | None = None  # sell everything, withdraw, never come back
+    fee_reversal_month: int | None = None  # a fee booked in error, reversed two days later
+    fee_refund_month: int | None = None  # part of the trading fees refunded
+    # A transfer to (or from) another portfolio of the same client, at the end of the month.
+    transfer_to: tuple[str, int] | None = None  # (receiving portfolio, month)
+    receive_from: tuple[str, int] | None = None  # (sending portfolio, month)
 
 
-# Named portfolios with scripted moments (month numbers count from the feed's first month).
+# Named portfolios with scripted moments (month numbers count from the feed's first month). Every
+# holder of a split share books the split (market.SPLITS; P0001-01 holds Nordwerk), and every
+# holder of a delisted share writes it off (market.DELISTED; P0003-02 holds it from the start).
 PLANS = {
     "P0001-01": Plan(
-        initial=("Nordwerk", "Hanse Logistik AG", "World Equity"), day_trade_month=10, sell_after_ex_from=12
+        initial=("Nordwerk", "Hanse Logistik AG", "World Equity"),
+        day_trade_month=10,
+        sell_after_ex_from=12,
+        fee_reversal_month=8,
+        fee_refund_month=11,
     ),
     "P0002-01": Plan(empty_month=14, refill_month=17),
+    "P0002-02": Plan(transfer_to=("P0002-03", 13)),
+    "P0002-03": Plan(receive_from=("P0002-02", 13)),
     "P0003-01": Plan(transfer_in=True, transfer_out_month=20),
+    "P0003-02": Plan(initial=("Kranich Solar", "Euro Stoxx 50", "Global Balanced")),
     "P0004-02": Plan(close_month=24),
 }
+REVERSED_FEE = 29_75  # a custody fee charged in error, in cents
+REFUNDED_FEE = 12_50
 
 
 def plan_for(portfolio_number: str, market: Market) -> Plan | None:
@@ -52,9 +68,21 @@ def plan_for(portfolio_number: str, market: Market) -> Plan | None:
     return replace(plan, initial=tuple(by_name))
 
 
-def simulate(book: Book, *, rng: random.Random, profile: Profile, opening: int, plan: Plan | None = None) -> None:
-    """Book the portfolio's whole life, from its opening day to the end of the market's days."""
-    life = _Life(book, rng=rng, profile=profile, opening=opening, plan=plan)
+def simulate(
+    book: Book,
+    *,
+    rng: random.Random,
+    profile: Profile,
+    opening: int,
+    plan: Plan | None = None,
+    handover: dict | None = None,
+) -> None:
+    """Book the portfolio's whole life, from its opening day to the end of the market's days.
+
+    `handover` carries transfers between portfolios of one client: the sending portfolio (simulated
+    first) leaves there what the receiving one books.
+    """
+    life = _Life(book, rng=rng, profile=profile, opening=opening, plan=plan, handover=handover)
     life.open()
     for month in range(life.start_month, len(book.market.months)):
         life.month(month)
@@ -63,13 +91,23 @@ def simulate(book: Book, *, rng: random.Random, profile: Profile, opening: int, 
 class _Life:
     """The simulation's state between months: what the portfolio trades, saves and is scripted to do."""
 
-    def __init__(self, book: Book, *, rng: random.Random, profile: Profile, opening: int, plan: Plan | None):
+    def __init__(
+        self,
+        book: Book,
+        *,
+        rng: random.Random,
+        profile: Profile,
+        opening: int,
+        plan: Plan | None,
+        handover: dict | None,
+    ):
         market = book.market
         self.book, self.market, self.rng, self.profile, self.opening = book, market, rng, profile, opening
         self.scripted = plan is not None
         self.plan = plan or Plan()
+        self.handover = handover if handover is not None else {}
         # Mostly instruments in the portfolio's currency, and a fifth of the others.
-        others = [i for i in market.instruments.values() if i.currency != book.currency]
+        others = [i for i in market.listed if i.currency != book.currency]
         self.universe = market.by_currency.get(book.currency, []) + rng.sample(others, len(others) // 5)
         plans = [i.isin for i in self.universe if i.asset_class in ("etf", "fund")] or [self.universe[0].isin]
         self.saver = rng.random() < profile.saver_share
@@ -97,6 +135,7 @@ class _Life:
 
     def month(self, month: int) -> None:
         first, last = self.market.months[month]
+        self.corporate_actions(month, first)
         if month == self.plan.refill_month:
             self.refill(first)
         if self.paused:
@@ -104,6 +143,7 @@ class _Life:
         if self.saver and month > self.start_month:
             self.book.deposit(first, self.savings)
             self.book.buy(first, self.savings_isin, self.savings, fee=False)
+        self.fee_corrections(month, first)
         pay_day = self.income(month, first)
         if month in (self.plan.empty_month, self.plan.close_month):
             self.empty(first, last)
@@ -112,6 +152,39 @@ class _Life:
         self.top_up_and_withdraw(last)
         if month == self.plan.transfer_out_month and self.book.positions:
             self.book.transfer_out(last, sorted(self.book.positions)[0])
+        self.transfers_between_portfolios(month, last)
+
+    def corporate_actions(self, month: int, first: int) -> None:
+        """On the month's first business day: the splits of shares held, and write-offs of delisted ones."""
+        if first <= self.opening:
+            return  # bought on or after that day, at the prices after it
+        for isin, ratio in self.market.splits.get(month, ()):
+            if isin in self.book.positions:
+                self.book.split(first, isin, ratio)
+        for isin in sorted(self.book.positions):
+            if self.market.instruments[isin].delisted_month == month:
+                self.book.write_off(first, isin)
+
+    def fee_corrections(self, month: int, first: int) -> None:
+        if month == self.plan.fee_reversal_month:
+            fee = self.book.charge(first + 1, REVERSED_FEE)
+            self.book.reverse_fee(first + 3, fee, REVERSED_FEE)
+        if month == self.plan.fee_refund_month:
+            self.book.refund_fee(first + 2, REFUNDED_FEE)
+
+    def transfers_between_portfolios(self, month: int, last: int) -> None:
+        """The scripted transfer of a position to another portfolio of the client, or its receipt."""
+        book = self.book
+        if self.plan.transfer_to and self.plan.transfer_to[1] == month and book.positions:
+            receiver = self.plan.transfer_to[0]
+            isin = sorted(book.positions)[0]
+            txn_id, milli, cost = book.transfer_out(last, isin, to=receiver)
+            if txn_id is not None:
+                self.handover[receiver] = (book.number, month, isin, milli, cost, txn_id)
+        sent = self.handover.get(book.number)
+        if sent is not None and sent[:2] == self.plan.receive_from == (sent[0], month):
+            _, _, isin, milli, cost, txn_id = sent
+            book.transfer_in_from(last, isin, milli, cost, sender=sent[0], reference=txn_id)
 
     def refill(self, first: int) -> None:
         """After an emptied portfolio's pause: money in again, and the first instruments bought back."""

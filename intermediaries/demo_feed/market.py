@@ -41,6 +41,12 @@ SMALL_INSTRUMENTS = [
     ("DE", "Physical Gold ETC", "commodity", "EUR", 58.0, 0.06, 0.15, 0.0, ()),
 ]
 FX = {"USD": (1.08, 0.07), "CHF": (0.96, 0.06)}  # first rate per EUR, yearly volatility
+# Small scale only, after the others: a share that loses nearly everything and is delisted in the
+# given month of the feed (counted from its first month); its holders write it off then.
+DELISTED = ("DE", 99, "Kranich Solar AG", "equity", "EUR", 14.0, -1.2, 0.5, 0.0, (), 20)
+# Splits: (a word of the instrument's name, month of the feed, new units per unit). On the month's
+# first business day the closes fall by the ratio and every holder's quantity grows by it.
+SPLITS = (("Nordwerk", 15, 2),)
 
 # Large scale: more instruments, named from these parts.
 NAME_PARTS = [
@@ -65,6 +71,7 @@ class DemoInstrument:
     volatility: float
     yield_: float
     months: tuple[int, ...]
+    delisted_month: int | None = None  # no closes from the day after this month's first business day
 
     @property
     def whole_units(self) -> bool:
@@ -86,6 +93,9 @@ def instruments_make(scale: str) -> list[DemoInstrument]:
         rng = random.Random("large-instruments")
         for n in range(len(instruments) + 1, LARGE["instruments"] + 1):
             instruments.append(_large_instrument(rng, n))
+    else:
+        country, serial, *rest = DELISTED
+        instruments.append(DemoInstrument(isin_make(country, serial), *rest))
     return instruments
 
 
@@ -148,17 +158,31 @@ class Market:
             else:
                 self.months[-1] = (self.months[-1][0], index)
         self.instruments = {instrument.isin: instrument for instrument in instruments}
+        # What portfolios pick from: a delisted share only comes into a portfolio by its plan.
+        self.listed = [instrument for instrument in instruments if instrument.delisted_month is None]
         self.by_currency: dict[str, list[DemoInstrument]] = {}
-        for instrument in instruments:
+        for instrument in self.listed:
             self.by_currency.setdefault(instrument.currency, []).append(instrument)
         self.closes = {
             i.isin: walk(f"{i.isin}:{start}", i.first_close, i.drift, i.volatility, len(self.days), 4)
             for i in instruments
         }
+        # Per month, the (isin, ratio) of the splits on its first business day.
+        self.splits: dict[int, list[tuple[str, int]]] = {}
+        for word, month, ratio in SPLITS:
+            isin = next(i.isin for i in instruments if word in i.name)
+            first = self.months[month][0]
+            self.closes[isin][first:] = [round(close / ratio, 4) for close in self.closes[isin][first:]]
+            self.splits.setdefault(month, []).append((isin, ratio))
         self.rates = {
             currency: walk(f"{currency}:{start}", first, 0.0, volatility, len(self.days), 6)
             for currency, (first, volatility) in FX.items()
         }
+
+    def price_days(self, isin: str) -> int:
+        """How many of the days have a close of `isin` (a delisted share's end on its delisting day)."""
+        month = self.instruments[isin].delisted_month
+        return len(self.days) if month is None else self.months[month][0] + 1
 
     def rate(self, currency: str, index: int) -> float:
         return 1.0 if currency == "EUR" else self.rates[currency][index]

@@ -60,7 +60,7 @@ def _market_files_write(directory: Path, instruments: list[DemoInstrument], mark
         writer.writerows((i.isin, i.name, i.asset_class, i.currency) for i in instruments)
     with _csv_open(directory, PriceImporter) as writer:
         for i in instruments:
-            closes = (f"{c:.4f}" for c in market.closes[i.isin])
+            closes = (f"{c:.4f}" for c in market.closes[i.isin][: market.price_days(i.isin)])
             writer.writerows(zip([i.isin] * len(days), days, closes, strict=False))
     with _csv_open(directory, FxRateImporter) as writer:
         for currency, rates in market.rates.items():
@@ -79,6 +79,7 @@ def _books_write(directory: Path, *, scale: str, market: Market, start: date, un
         for number, intermediary, person, portfolio_count, rng in clients_make(scale, until):
             client = {"client_number": number, **person, "intermediary_number": intermediary}
             clients.writerow([client[column] for column in CLIENT_COLUMNS])
+            handover: dict = {}  # transfers between this client's portfolios, in portfolio order
             for k in range(1, portfolio_count + 1):
                 portfolio_number = f"P{number[1:]}-{k:02d}" if scale == "small" else f"LP{next(serials):07d}"
                 portfolio = _portfolio_live(
@@ -89,13 +90,22 @@ def _books_write(directory: Path, *, scale: str, market: Market, start: date, un
                     profile=profile,
                     start=start,
                     write=transactions.writerow,
+                    handover=handover,
                 )
                 portfolio["client_number"] = number
                 portfolios.writerow([portfolio[column] for column in PortfolioImporter.columns])
 
 
 def _portfolio_live(
-    portfolio_number: str, k: int, *, rng: random.Random, market: Market, profile: Profile, start: date, write
+    portfolio_number: str,
+    k: int,
+    *,
+    rng: random.Random,
+    market: Market,
+    profile: Profile,
+    start: date,
+    write,
+    handover: dict,
 ) -> dict:
     """Simulate the client's k-th portfolio, writing its bookings; returns its portfolios.csv row (no owner yet)."""
     currency = "USD" if rng.random() < 0.08 else "EUR"
@@ -108,7 +118,12 @@ def _portfolio_live(
     opening = rng.randint(first, min(last, market.last))
     book = Book(market, write, portfolio_number, currency, market.last)
     simulate(
-        book, rng=random.Random(f"portfolio:{portfolio_number}:{start}"), profile=profile, opening=opening, plan=plan
+        book,
+        rng=random.Random(f"portfolio:{portfolio_number}:{start}"),
+        profile=profile,
+        opening=opening,
+        plan=plan,
+        handover=handover,
     )
     return {
         "portfolio_number": portfolio_number,

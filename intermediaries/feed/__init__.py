@@ -17,7 +17,8 @@ The package:
   batched lookup, insert and update; `values` the checks of single values; `report` the counts
   and bad rows;
 * one module per file: `instruments`, `prices`, `fx_rates`, `clients` (written through the
-  `clients` app's service), `portfolios`, `transactions`.
+  `clients` app's service), `portfolios`, `transactions` (with `references`: the checks of
+  reversals and of transfers between two portfolios of one client).
 """
 
 # The limits a test may lower are read where they live: `importer.BATCH_SIZE`, `report.MAX_ERRORS_KEPT`.

@@ -47,18 +47,25 @@ class PkSet:
         return index < len(self.bits) and bool(self.bits[index] >> (pk & 7) & 1)
 
 
-def header_positions(header: list[str] | None, columns: tuple[str, ...]) -> tuple[dict[str, int], int]:
-    """Where each expected column is in the header row, and the row width; FileRefused when it is wrong."""
+def header_positions(
+    header: list[str] | None, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> tuple[dict[str, int], int]:
+    """Where each expected column is in the header row, and the row width; FileRefused when it is wrong.
+
+    A column in `optional` may be left out of the header (its values read as empty); the others must be there.
+    """
     if header is None or not any(cell.strip() for cell in header):
         raise FileRefused(1, "the file is empty; a header row is required")
     header = [cell.strip().lower() for cell in header]
     duplicates = sorted({column for column in header if column and header.count(column) > 1})
     if duplicates:
         raise FileRefused(1, f"the header names {', '.join(duplicates)} more than once")
-    missing = [column for column in columns if column not in header]
+    missing = [column for column in columns if column not in header and column not in optional]
     if missing:
-        raise FileRefused(1, f"the header lacks {', '.join(missing)}; expected the columns {','.join(columns)}")
-    return {column: header.index(column) for column in columns}, len(header)
+        required = ",".join(column for column in columns if column not in optional)
+        more = f" (and optionally {','.join(optional)})" if optional else ""
+        raise FileRefused(1, f"the header lacks {', '.join(missing)}; expected the columns {required}{more}")
+    return {column: header.index(column) for column in columns if column in header}, len(header)
 
 
 class FileImporter(ABC):
@@ -69,6 +76,9 @@ class FileImporter(ABC):
     model: type[models.Model]
     key_fields: tuple[str, ...]
     fields: tuple[str, ...]  # compared, and written on update
+    # Columns added to a file after its first version: a header may leave them out (read as empty),
+    # so a core system that does not send them yet goes on working.
+    optional_columns: tuple[str, ...] = ()
 
     def __init__(self, report: ImportReport, changes: Changes):
         self.report = report
@@ -113,13 +123,14 @@ class FileImporter(ABC):
 
     def run(self, rows: Iterator[list[str]], line_number: Callable[[], int]) -> None:
         """Read the header, then every row; parse each and apply them in batches of BATCH_SIZE."""
-        positions, width = header_positions(next(rows, None), self.columns)
+        positions, width = header_positions(next(rows, None), self.columns, self.optional_columns)
+        absent = dict.fromkeys(column for column in self.columns if column not in positions)
         self.prepare()
         batch: list[tuple[int, dict]] = []
         end = line_number()
         for row in rows:
             line, end = end + 1, line_number()
-            record = self.parse_row(line, row, positions, width)
+            record = self.parse_row(line, row, positions, width, absent)
             if record is None:
                 continue
             batch.append((line, record))
@@ -129,15 +140,23 @@ class FileImporter(ABC):
         if batch:
             self.apply(batch)
 
-    def parse_row(self, line: int, row: list[str], positions: dict[str, int], width: int) -> dict | None:
-        """The row's record; None for a blank row, and for a bad one (reported)."""
+    def parse_row(
+        self, line: int, row: list[str], positions: dict[str, int], width: int, absent: dict | None = None
+    ) -> dict | None:
+        """The row's record; None for a blank row, and for a bad one (reported).
+
+        `absent` names the optional columns the header left out: they read as empty.
+        """
         if not any(cell.strip() for cell in row):
             return None
         if len(row) != width:
             self.report.error(line, f"expected {width} fields as in the header, found {len(row)}")
             return None
+        values = {column: row[index].strip() for column, index in positions.items()}
+        if absent:
+            values.update(dict.fromkeys(absent, ""))
         try:
-            return self.parse({column: row[index].strip() for column, index in positions.items()})
+            return self.parse(values)
         except RowError as exc:
             self.report.error(line, str(exc))
             return None

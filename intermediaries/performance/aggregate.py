@@ -20,7 +20,9 @@ def aggregate(
     """Combine member series (a client's portfolios, a broker's book) into one daily series.
 
     Per day the members' values, cash, inflows and outflows are summed and the return and index
-    are recomputed with the same formula as for a single portfolio. The days are the union of the
+    are recomputed with the same formula as for a single portfolio. A member's internal flows (a
+    transfer between two portfolios of one client, `DayValue.internal_inflow` / `internal_outflow`)
+    are left out: they move value inside the aggregate, so they are no flow of it. The days are the union of the
     members' days; a member without a row on a day contributes its last value and cash (carried
     forward) and no flows; a member contributes nothing before its first row.
 
@@ -101,8 +103,8 @@ def _day_totals(members: list[_Member], d: date) -> tuple[Decimal, Decimal, Deci
         value += carried.market_value * factor
         cash += carried.cash * factor
         if row is not None:
-            inflow += row.inflow * factor
-            outflow += row.outflow * factor
+            inflow += (row.inflow - row.internal_inflow) * factor
+            outflow += (row.outflow - row.internal_outflow) * factor
             flags |= row.flags & ~RETURN_FLAGS
     return value, cash, inflow, outflow, flags
 

@@ -5,6 +5,7 @@ Plain frozen dataclasses, filled by the valuation service from the database and 
 
 from __future__ import annotations
 
+import decimal
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ ONE = Decimal(1)
 # The stored precision (`Valuation`, `Holding`): what the replay carries from day to day.
 CENT = Decimal("0.01")
 INDEX_PLACES = Decimal("0.000000000001")
+QUANTITY_PLACES = Decimal("0.00000001")
 
 PriceSeries = Sequence[tuple[date, Decimal]]
 RateSeries = Sequence[tuple[date, Decimal]]
@@ -65,11 +67,17 @@ class TxnType(enum.StrEnum):
     TAX = "tax"
     TRANSFER_IN = "transfer_in"
     TRANSFER_OUT = "transfer_out"
+    FEE_REFUND = "fee_refund"
+    REVERSAL = "reversal"
+    WRITE_OFF = "write_off"
+    SPLIT = "split"
 
 
-CASH_IN = frozenset({"dividend", "interest"})
+# Income: performance, not a flow. A fee refund gives back a cost, so it is income too.
+CASH_IN = frozenset({"dividend", "interest", "fee_refund"})
 CASH_OUT = frozenset({"fee", "tax"})
-SECURITY_TYPES = frozenset({"buy", "sell", "transfer_in", "transfer_out"})
+# Bookings that move a position (and so need an instrument).
+SECURITY_TYPES = frozenset({"buy", "sell", "transfer_in", "transfer_out", "write_off", "split"})
 # Bookings whose price becomes the position's value while its instrument has no close yet.
 FALLBACK_TYPES = frozenset({"buy", "transfer_in", "transfer_out"})
 KNOWN_TYPES = frozenset(t.value for t in TxnType)
@@ -77,16 +85,35 @@ KNOWN_TYPES = frozenset(t.value for t in TxnType)
 
 @dataclass(frozen=True)
 class Txn:
-    """One booking, as in `intermediaries.models.Transaction` (amount >= 0, type gives direction)."""
+    """One booking, as in `intermediaries.models.Transaction` (amount >= 0, type gives direction).
+
+    The fields after `currency` have defaults, so a plain booking needs only the first eight:
+
+    * `ratio`: for a split, the units held after it per unit held before (2 for a 2-for-1 split,
+      0.1 for a 1-for-10 reverse split);
+    * `reference_id`: for a reversal, the booking it cancels; for the receiving leg of a transfer
+      between two portfolios of one client, the sending leg (in the other portfolio);
+    * `internal`: a leg of a transfer between two portfolios of one client. It is a flow for the
+      portfolio, but not for the client (nor a broker's book): `DayValue.internal_inflow` and
+      `internal_outflow` keep it apart so the aggregates leave it out;
+    * `carried_cost`, `carried_currency`: for the receiving leg of such a transfer, the cost basis
+      the sending leg took out of its portfolio, in that portfolio's currency (None while unknown:
+      the units then come in at their value, as for a transfer from outside).
+    """
 
     id: int
-    type: str  # buy, sell, deposit, withdrawal, dividend, interest, fee, tax, transfer_in, transfer_out
+    type: str  # one of TxnType
     trade_date: date
     instrument_id: int | None
     quantity: Decimal  # >= 0
     price: Decimal  # per unit, in `currency`
     amount: Decimal  # >= 0, in `currency`; for transfers the stated value, 0 if unknown
     currency: str
+    ratio: Decimal | None = None
+    reference_id: int | None = None
+    internal: bool = False
+    carried_cost: Decimal | None = None
+    carried_currency: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +128,9 @@ class DayValue:
     daily_return: Decimal
     twr_index: Decimal  # growth of 1 since inception
     flags: int = 0  # bits of `Flag`
+    # The part of inflow / outflow that moved between two portfolios of one client (see `Txn.internal`).
+    internal_inflow: Decimal = ZERO
+    internal_outflow: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -119,6 +149,9 @@ class PortfolioHistory:
     currency: str
     days: list[DayValue] = field(default_factory=list)  # one per valuation day, in date order
     holdings: list[HoldingSpan] = field(default_factory=list)  # by instrument, then valid_from
+    # Per sending leg of an internal transfer (booking id): the cost basis it took out, in cents of
+    # the portfolio currency -- what the receiving portfolio carries on (`Txn.carried_cost`).
+    carried_costs: dict[int, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,16 +205,41 @@ def resume_state(
     return ResumeState(day.date, day.market_value, day.cash, day.twr_index, positions)
 
 
+def effective(transactions: Iterable[Txn]) -> list[Txn]:
+    """The bookings that count: a reversal and the booking it cancels are left out, both.
+
+    A reversal whose booking is not among `transactions` is left out too (a resumed replay is
+    not given bookings on or before its day; the caller revalues from the cancelled booking's day).
+    """
+    transactions = list(transactions)
+    cancelled = {t.reference_id for t in transactions if t.type == "reversal"}
+    if not cancelled:
+        return transactions
+    return [t for t in transactions if t.type != "reversal" and t.id not in cancelled]
+
+
+def split_price(price: Decimal, ratio: Decimal) -> Decimal:
+    """A price per unit after a split of `ratio` new units per old one."""
+    with decimal.localcontext(prec=PRECISION):
+        return price / ratio
+
+
 def fallback_prices(transactions: Iterable[Txn], through: date | None = None) -> dict[int, tuple[Decimal, str]]:
     """Per instrument, (price, currency) of the latest buy or transfer with a price on or before `through`.
 
-    The replay values a position at that price while its instrument has no close yet; a resumed
-    replay needs it for the bookings it does not see again.
+    A split after that booking divides the price by its ratio. The replay values a position at
+    that price while its instrument has no close yet; a resumed replay needs it for the bookings it
+    does not see again.
     """
     latest: dict[int, tuple[Decimal, str]] = {}
-    for t in sorted(transactions, key=lambda t: (t.trade_date, t.id)):
+    for t in sorted(effective(transactions), key=lambda t: (t.trade_date, t.id)):
         if through is not None and t.trade_date > through:
             break
-        if t.type in FALLBACK_TYPES and t.instrument_id is not None and t.price > 0:
+        if t.instrument_id is None:
+            continue
+        if t.type in FALLBACK_TYPES and t.price > 0:
             latest[t.instrument_id] = (t.price, t.currency)
+        elif t.type == "split" and t.instrument_id in latest and t.ratio:
+            price, currency = latest[t.instrument_id]
+            latest[t.instrument_id] = (split_price(price, t.ratio), currency)
     return latest

@@ -1,9 +1,10 @@
-"""Reporting periods: 1M, MTD, YTD, 1Y, 3Y and MAX, as (start, end) days."""
+"""Reporting periods: 1M, MTD, YTD, 1Y, 3Y and MAX, as (start, end) days; how long a period is in years."""
 
 from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from decimal import Decimal
 
 from .data import PerformanceInputError
 
@@ -13,6 +14,23 @@ PERIODS = ("1M", "MTD", "YTD", "1Y", "3Y", "MAX")
 def _years_back(d: date, years: int) -> date:
     year = d.year - years
     return d.replace(year=year, day=min(d.day, calendar.monthrange(year, d.month)[1]))
+
+
+def covers_a_year(start: date, end: date) -> bool:
+    """Whether the days start..end inclusive make a year or more: from the close before `start`
+    to the close of `end` at least as far as from a date to the same date a year later."""
+    return start - timedelta(days=1) <= _years_back(end, 1)
+
+
+def period_years(start: date, end: date) -> Decimal:
+    """The length of the days start..end inclusive in years: whole calendar years back from `end`,
+    then the days left over / 365. Exactly 1 for a year (or a calendar year), 3 for three."""
+    base = start - timedelta(days=1)
+    whole = end.year - base.year
+    while whole > 0 and _years_back(end, whole) < base:
+        whole -= 1
+    rest = (_years_back(end, whole) - base).days
+    return Decimal(whole) + Decimal(rest) / Decimal(365)
 
 
 def period_bounds(period: str, today: date, inception: date) -> tuple[date, date]:

@@ -6,11 +6,21 @@ flagged, so weekend bookings usually come with STALE_PRICE / MISSING_FX. A sale 
 more than was held leaves a negative quantity; the replay goes on (the short position is valued at
 quantity x close, i.e. negatively) and flags the day SHORT_POSITION.
 
+Besides trades, income, costs and external flows, the replay books what core systems send about
+positions: a split (or reverse split, or bonus issue) multiplies a position's quantity by its ratio
+and keeps its cost -- no cash, no flow; a write-off takes worthless units out at no value -- a loss,
+not a withdrawal; a reversal cancels the booking it refers to, so both are left out; a fee refund
+is income. A transfer between two portfolios of one client is a flow for each portfolio, kept
+apart as internal so a client's (or a book's) aggregate leaves it out, and the receiving side
+takes on the cost basis the sending side gave up (see `Txn`).
+
 What the replay carries from one day to the next is kept at the precision `Valuation` and
 `Holding` store it with: every booking moves cash, flows and cost by whole cents of the portfolio
 currency (converted, then rounded: as on a statement); each day's market value is rounded to the
-cent and the index to 12 decimal places; the daily return itself is not rounded, quantities never
-are. So a stored day is a complete state, and a replay resumed from it gives the same figures.
+cent and the index to 12 decimal places; the daily return itself is not rounded, quantities are
+not either, except that a split's new quantity is rounded to the 8 places `Holding` keeps (a
+fraction the core system settles in cash comes as a sale of its own). So a stored day is a
+complete state, and a replay resumed from it gives the same figures.
 """
 
 from __future__ import annotations
@@ -24,12 +34,14 @@ from .data import (
     CASH_IN,
     CASH_OUT,
     CENT,
+    FALLBACK_TYPES,
     INCOME_NO_POS,
     INDEX_PLACES,
     KNOWN_TYPES,
     NEG_CASH,
     ONE,
     PRECISION,
+    QUANTITY_PLACES,
     SECURITY_TYPES,
     SHORT,
     STALE,
@@ -42,6 +54,8 @@ from .data import (
     RateSeries,
     ResumeState,
     Txn,
+    effective,
+    split_price,
 )
 from .fx import Converter, ForwardSeries
 from .returns import daily_return
@@ -71,9 +85,11 @@ def value_portfolio(
 ) -> PortfolioHistory:
     """Replay `transactions` and value the portfolio on every valuation day up to `until`.
 
-    Bookings after `until` are ignored. Returns the daily series and the holding spans; an empty
-    history when nothing was booked on or before `until`. Raises `PerformanceInputError` for a
-    booking it cannot interpret or an amount in a currency with no FX rate on or before its day.
+    Bookings after `until` are ignored, and so are reversals and the bookings they cancel, whatever
+    their dates (a reversal restates the history as if its booking had never been made). Returns
+    the daily series and the holding spans; an empty history when nothing was booked on or before
+    `until`. Raises `PerformanceInputError` for a booking it cannot interpret or an amount in a
+    currency with no FX rate on or before its day.
 
     With `resume`, the replay continues after `resume.day` instead of starting at the first
     booking: bookings on or before that day are ignored (the state already holds them), the days
@@ -83,16 +99,17 @@ def value_portfolio(
     opened after `resume.day`, and spans open at `resume.day` that have since closed -- with
     their original `valid_from` and their `valid_to`, to replace the stored ones. A span open at
     `resume.day` and still open is not returned. Stored rows plus these figures are what a full
-    replay gives.
+    replay gives; `carried_costs` likewise holds only the transfers after `resume.day`.
     """
     with decimal.localcontext(prec=PRECISION):
         after = resume.day if resume is not None else None
+        transactions = list(transactions)
+        for t in transactions:
+            _check(t)
         txns = sorted(
-            (t for t in transactions if t.trade_date <= until and (after is None or t.trade_date > after)),
+            (t for t in effective(transactions) if t.trade_date <= until and (after is None or t.trade_date > after)),
             key=lambda t: (t.trade_date, t.id),
         )
-        for t in txns:
-            _check(t)
         if after is None:
             if not txns:
                 return PortfolioHistory(currency=currency)
@@ -115,6 +132,10 @@ def _check(t: Txn) -> None:
         raise PerformanceInputError(f"Transaction {t.id}: a {t.type} needs an instrument.")
     if t.quantity < 0 or t.amount < 0:
         raise PerformanceInputError(f"Transaction {t.id}: quantity and amount must not be negative.")
+    if t.type == "split" and (t.ratio is None or t.ratio <= 0):
+        raise PerformanceInputError(f"Transaction {t.id}: a split needs a ratio greater than 0.")
+    if t.type == "reversal" and t.reference_id is None:
+        raise PerformanceInputError(f"Transaction {t.id}: a reversal needs the booking it cancels.")
 
 
 class _Position:
@@ -141,6 +162,7 @@ class _Replay:
     """
 
     __slots__ = (
+        "carried",
         "cash",
         "closes",
         "convert",
@@ -150,6 +172,8 @@ class _Replay:
         "index",
         "inflow",
         "instrument_currency",
+        "internal_inflow",
+        "internal_outflow",
         "outflow",
         "positions",
         "previous_value",
@@ -182,7 +206,10 @@ class _Replay:
         self.flags = 0
         self.inflow = ZERO
         self.outflow = ZERO
+        self.internal_inflow = ZERO
+        self.internal_outflow = ZERO
         self.touched: list[int] = []
+        self.carried: dict[int, Decimal] = {}
 
     def resume_from(self, resume: ResumeState) -> None:
         """Start from the end of a stored day: its cash, value and index, and the positions open then."""
@@ -218,6 +245,8 @@ class _Replay:
         self.flags = 0
         self.inflow = ZERO
         self.outflow = ZERO
+        self.internal_inflow = ZERO
+        self.internal_outflow = ZERO
         self.touched = []
 
     def book(self, t: Txn, d: date) -> None:
@@ -233,7 +262,7 @@ class _Replay:
             self.outflow += amount
         elif kind in CASH_IN:
             self.cash += self.cash_amount(t)
-            if t.instrument_id is not None and not self.holds(t.instrument_id):
+            if kind != "fee_refund" and t.instrument_id is not None and not self.holds(t.instrument_id):
                 self.flags |= INCOME_NO_POS
         elif kind in CASH_OUT:
             self.cash -= self.cash_amount(t)
@@ -249,14 +278,14 @@ class _Replay:
         return pos is not None and pos.quantity > 0
 
     def book_securities(self, t: Txn, d: date) -> None:
-        """A buy, sell, transfer in or transfer out."""
+        """A buy, sell, transfer in or out, write-off or split."""
         iid = t.instrument_id
         pos = self.positions.get(iid)
         if pos is None:
             pos = self.positions[iid] = _Position()
         self.touched.append(iid)
         kind, qty = t.type, t.quantity
-        if kind != "sell" and t.price > 0:
+        if kind in FALLBACK_TYPES and t.price > 0:
             pos.fallback = (t.price, t.currency)
         if kind == "buy":
             amount = self.cash_amount(t)
@@ -268,11 +297,26 @@ class _Replay:
         elif kind == "transfer_in":
             value = self.transfer_value(t, pos, d)
             self.inflow += value
-            _add(pos, qty, value)
-        else:
+            cost = value
+            if t.internal:
+                self.internal_inflow += value
+                if t.carried_cost is not None:
+                    cost = self.convert(t.carried_cost, t.carried_currency or self.convert.currency).quantize(CENT)
+            _add(pos, qty, cost)
+        elif kind == "transfer_out":
             value = self.transfer_value(t, pos, d)
             self.outflow += value
+            removed = _remove(pos, qty)
+            if t.internal:
+                self.internal_outflow += value
+                self.carried[t.id] = removed
+        elif kind == "write_off":
+            # Worthless units leave at no value: the day's value falls, and that is a loss, not a flow.
             _remove(pos, qty)
+        else:  # split: more (or fewer) units for the same cost, no cash, no flow
+            pos.quantity = (pos.quantity * t.ratio).quantize(QUANTITY_PLACES)
+            if pos.fallback is not None:
+                pos.fallback = (split_price(pos.fallback[0], t.ratio), pos.fallback[1])
         if pos.quantity:
             self.held[iid] = pos
         else:
@@ -312,7 +356,20 @@ class _Replay:
         daily, return_flags = daily_return(self.previous_value, self.inflow, value, self.outflow)
         self.index = (self.index * (ONE + daily)).quantize(INDEX_PLACES)
         flags |= self.flags | return_flags | self.convert.flags
-        self.days.append(DayValue(d, value, self.cash, self.inflow, self.outflow, daily, self.index, flags))
+        self.days.append(
+            DayValue(
+                d,
+                value,
+                self.cash,
+                self.inflow,
+                self.outflow,
+                daily,
+                self.index,
+                flags,
+                self.internal_inflow,
+                self.internal_outflow,
+            )
+        )
         self.previous_value = value
         for iid in self.touched:
             _roll_span(self.spans, iid, self.positions[iid], d)
@@ -337,7 +394,9 @@ class _Replay:
             if pos.span_from is not None and (self.resumed_through is None or pos.span_from > self.resumed_through):
                 self.spans.append(HoldingSpan(iid, pos.span_from, None, pos.span_quantity, pos.span_cost))
         self.spans.sort(key=lambda s: (s.instrument_id, s.valid_from))
-        return PortfolioHistory(currency=self.convert.currency, days=self.days, holdings=self.spans)
+        return PortfolioHistory(
+            currency=self.convert.currency, days=self.days, holdings=self.spans, carried_costs=self.carried
+        )
 
 
 def _add(pos: _Position, qty: Decimal, value: Decimal) -> None:
@@ -355,14 +414,18 @@ def _add(pos: _Position, qty: Decimal, value: Decimal) -> None:
         pos.cost = ZERO
 
 
-def _remove(pos: _Position, qty: Decimal) -> None:
-    """Quantity out: the cost falls in proportion (average cost), to 0 when nothing long is left."""
-    before = pos.quantity
+def _remove(pos: _Position, qty: Decimal) -> Decimal:
+    """Quantity out: the cost falls in proportion (average cost), to 0 when nothing long is left.
+
+    Returns the cost taken out (in cents).
+    """
+    before, cost = pos.quantity, pos.cost
     pos.quantity = before - qty
     if pos.quantity <= 0 or before <= 0:
         pos.cost = ZERO
     else:
         pos.cost = (pos.cost - pos.cost * qty / before).quantize(CENT)
+    return cost - pos.cost
 
 
 def _roll_span(spans: list[HoldingSpan], iid: int, pos: _Position, d: date) -> None:

@@ -28,8 +28,12 @@ def _npv(flows: list[tuple[float, float]], rate: float) -> tuple[float, float]:
     return value, slope / (1.0 + rate)
 
 
-def xirr(flows: Iterable[tuple[date, Decimal]]) -> Decimal | None:
-    """Annual money-weighted return: the rate r with sum(cf / (1 + r) ** (days / 365)) = 0.
+def xirr(flows: Iterable[tuple[date, Decimal]], *, period_days: int = 365) -> Decimal | None:
+    """Money-weighted return: the rate r with sum(cf / (1 + r) ** (days / period_days)) = 0.
+
+    The rate is per `period_days` days: per year by default; a period's own length in days gives
+    the period's cumulative return directly, which stays well inside the solver's range where a
+    yearly rate of a few days would not (a 10 % gain in a day is 1.1 ** 365 - 1 = 10 ** 15 a year).
 
     Flows are (date, amount): money paid in is negative, money received positive. Newton's method
     from 10 %, with a bisection fallback. None when the flows do not change sign (or all fall on
@@ -42,7 +46,7 @@ def xirr(flows: Iterable[tuple[date, Decimal]]) -> Decimal | None:
     if not merged or min(merged.values()) >= 0 or max(merged.values()) <= 0:
         return None
     first = min(merged)
-    points = [((d - first).days / 365.0, float(a)) for d, a in sorted(merged.items())]
+    points = [((d - first).days / float(period_days), float(a)) for d, a in sorted(merged.items())]
     if all(not years for years, _ in points):
         return None
 

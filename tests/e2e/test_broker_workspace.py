@@ -28,6 +28,10 @@ def test_a_broker_walks_from_the_dashboard_to_a_clients_transactions(
     expect(page.get_by_role("heading", name="Anna Albers")).to_be_visible()
     expect(page.get_by_test_id("performance-chart")).to_have_attribute("data-drawn", "true")
     expect(page.get_by_test_id("performance-table")).to_contain_text("MAX")
+    # Both returns cumulative; under a year no annualised figure (GIPS), and the page says so.
+    expect(page.get_by_test_id("performance-table")).to_contain_text("Cumulative")
+    expect(page.locator("tr[data-period='1M'] [data-figure='mwr-annualised']")).to_have_text("–")
+    expect(page.get_by_test_id("performance-note")).to_contain_text("only for periods of a year or more")
     expect(page.get_by_test_id("positions")).to_contain_text("SAP SE")
 
     page.get_by_test_id("all-transactions").click()

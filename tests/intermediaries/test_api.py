@@ -184,3 +184,16 @@ def test_a_client_without_email_has_null_not_an_empty_string(cast, login_as, wor
     client = login_as(cast.broker1)
     assert client.get(api("client-detail", workspace.bert.pk)).json()["email"] is None
     assert client.get(api("client-detail", workspace.anna.pk)).json()["email"] == "anna@example.com"
+
+
+def test_performance_is_cumulative_and_under_a_year_not_annualised(cast, login_as, workspace):
+    from decimal import Decimal
+
+    body = login_as(cast.broker1).get(api("client-performance", workspace.anna.pk)).json()
+
+    # Anna's only deposit or withdrawal is the first one: over every range MWR = TWR, both cumulative.
+    for figures in [body, *body["periods"]]:
+        assert abs(Decimal(figures["mwr"]) - Decimal(figures["twr"])) < Decimal("1e-9"), figures
+        # Her history is shorter than a year: nothing is annualised (GIPS).
+        assert figures["twr_annualised"] is None and figures["mwr_annualised"] is None
+    assert [p["code"] for p in body["periods"]] == ["1M", "MTD", "YTD", "1Y", "3Y", "MAX"]

@@ -627,13 +627,19 @@ def replay(rows: list[dict]) -> dict[str, list]:
     days: dict[str, list] = defaultdict(list)
     cash: dict[str, Decimal] = defaultdict(Decimal)
     positions: dict[str, dict] = defaultdict(lambda: defaultdict(Decimal))
-    sign = {"deposit": 1, "sell": 1, "dividend": 1, "interest": 1, "withdrawal": -1, "buy": -1, "fee": -1, "tax": -1}
-    moves = {"buy": 1, "transfer_in": 1, "sell": -1, "transfer_out": -1}
+    sign = {"deposit": 1, "sell": 1, "dividend": 1, "interest": 1, "fee_refund": 1}
+    sign |= {"withdrawal": -1, "buy": -1, "fee": -1, "tax": -1}
+    moves = {"buy": 1, "transfer_in": 1, "sell": -1, "transfer_out": -1, "write_off": -1}
+    cancelled = {r["reference"] for r in rows if r["type"] == "reversal"}
     for row in sorted(rows, key=lambda r: (r["portfolio_number"], r["trade_date"], r["transaction_id"])):
+        if row["type"] == "reversal" or row["transaction_id"] in cancelled:
+            continue  # a reversal and its booking: as if neither had been booked
         number = row["portfolio_number"]
-        cash[number] += sign.get(row["type"], 0) * Decimal(row["amount"])
+        cash[number] += sign.get(row["type"], 0) * Decimal(row["amount"] or "0")
         if row["type"] in moves:
             positions[number][row["isin"]] += moves[row["type"]] * Decimal(row["quantity"])
+        if row["type"] == "split":
+            positions[number][row["isin"]] *= Decimal(row["ratio"])
         held = {isin: q for isin, q in positions[number].items() if q}
         if days[number] and days[number][-1][0] == row["trade_date"]:
             days[number].pop()

@@ -18,6 +18,7 @@ from intermediaries.performance import (
     Txn,
     aggregate,
     annualise,
+    money_weighted,
     mwr,
     period_bounds,
     twr,
@@ -542,10 +543,15 @@ def test_it_computes_the_money_weighted_return_of_a_period():
         row(date(2024, 1, 1), "1000"),
         row(date(2024, 12, 31), "1100"),
     ]
-    # From inception: -1000 on 29 Dec 2023 ... +1100 on 31 Dec 2024 (368 days): 1.1 ** (365/368) - 1
-    assert close_to(mwr(series, date(2023, 12, 29), date(2024, 12, 31)), D("1.1") ** (D(365) / D(368)) - 1)
-    # 2024 only: start value -1000 on 1 Jan 2024, +1100 on 31 Dec 2024 (365 days later): 10 %
-    assert close_to(mwr(series, date(2024, 1, 1), date(2024, 12, 31)), "0.1")
+    # From inception: the 1000 comes in at the start of 29 Dec 2023, which is the close of 28 Dec;
+    # +1100 at the close of 31 Dec 2024, 369 days later: the XIRR rate is 1.1 ** (365/369) - 1 ...
+    assert close_to(mwr(series, date(2023, 12, 29), date(2024, 12, 31)), D("1.1") ** (D(365) / D(369)) - 1)
+    # ... and over those days that is 1100 / 1000 - 1 = 10 % (not annualised).
+    assert close_to(money_weighted(series, date(2023, 12, 29), date(2024, 12, 31)), "0.1")
+    # 2024 only: the value at the close of 31 Dec 2023 (-1000), +1100 at the close of 31 Dec 2024:
+    # 366 days of a leap year, so the rate per 365 days is 1.1 ** (365/366) - 1; the year's return is 10 %.
+    assert close_to(mwr(series, date(2024, 1, 1), date(2024, 12, 31)), D("1.1") ** (D(365) / D(366)) - 1)
+    assert close_to(money_weighted(series, date(2024, 1, 1), date(2024, 12, 31)), "0.1")
 
 
 def test_it_gives_the_bounds_of_each_period():

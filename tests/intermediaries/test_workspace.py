@@ -38,6 +38,17 @@ def test_the_client_detail_shows_positions_and_performance(cast, login_as, works
     assert 'data-testid="performance-table"' in html
 
 
+def test_the_performance_table_labels_cumulative_and_annualised_returns(cast, login_as, workspace):
+    html = (
+        login_as(cast.broker1).get(reverse("intermediaries:client-detail", args=[workspace.anna.pk])).content.decode()
+    )
+    table = html[html.index('data-testid="performance-table"') : html.index('data-testid="performance-note"')]
+    assert table.count("Cumulative") == 2 and table.count("p.a.") == 2
+    # Under a year nothing is annualised: each period's p.a. cells show a dash.
+    assert table.count('data-figure="twr-annualised">–<') == table.count('data-figure="mwr-annualised">–<') == 6
+    assert "annualised (p.a.) only for periods of a year or more" in html
+
+
 @pytest.mark.parametrize(
     "url_name",
     ["client-detail", "client-performance", "transaction-list", "transaction-export"],
