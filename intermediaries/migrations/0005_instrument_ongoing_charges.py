@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("intermediaries", "0002_valuation_no_default_ordering"),
+        ("intermediaries", "0004_valuation_internal_flows"),
     ]
 
     operations = [
