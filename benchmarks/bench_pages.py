@@ -134,39 +134,22 @@ for broker in brokers:
 
 
 def client_sessions_file(count: int) -> Path:
-    """Sessions of `count` different end clients of the large demo, each with a portal login.
+    """Sessions of `count` different end clients of the large demo, written in bulk.
 
-    The large demo gives logins only to the named demo clients, so this gives the first `count`
-    clients with a portfolio a login of their own (once; later runs reuse them) — one password
-    hash for all, since nobody logs in with it — and writes the session rows in bulk.
+    The large demo pairs its client logins with its clients; a database built before it did gets
+    them paired here (the same function).
     """
     script = f"""
 import datetime
 from django.contrib.auth import get_user_model, HASH_SESSION_KEY, SESSION_KEY, BACKEND_SESSION_KEY
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
-from clients.models import Client
+from intermediaries.demo import large_client_logins_link
+large_client_logins_link()
 User = get_user_model()
-group = Group.objects.get(name="client")
-with transaction.atomic():
-    missing = list(Client.objects.filter(user__isnull=True, portfolios__isnull=False).distinct().order_by("pk")
-                   .values_list("pk", "number", "first_name", "last_name")[:{count}])
-    have = Client.objects.filter(user__isnull=False).count()
-    missing = missing[:max(0, {count} - have)]
-    password = make_password(None)
-    users = User.objects.bulk_create([
-        User(email=f"bench-{{number.lower()}}@clients.invalid", first_name=first, last_name=last, password=password)
-        for _, number, first, last in missing
-    ])
-    User.groups.through.objects.bulk_create([User.groups.through(user_id=u.pk, group_id=group.pk) for u in users])
-    for (client_id, *_), user in zip(missing, users):
-        Client.objects.filter(pk=client_id).update(user=user)
-logins = User.objects.filter(client_profile__isnull=False).order_by("pk")[:{count}]
+logins = User.objects.filter(groups__name="client", client_profile__portfolios__isnull=False).distinct().order_by("pk")[:{count}]
 expire = timezone.now() + datetime.timedelta(days=1)
 rows = []
 csrf = get_random_string(32)
@@ -178,7 +161,7 @@ for user in logins.iterator():
         HASH_SESSION_KEY: user.get_session_auth_hash(),
     }})
     rows.append(Session(session_key=key, session_data=data, expire_date=expire))
-    print(f"sessionid={{key}}; csrftoken={{csrf}}\t0")
+    print(f"sessionid={{key}}; csrftoken={{csrf}}\\t0")
 Session.objects.bulk_create(rows, batch_size=5000)
 """
     out = manage("shell", "-c", script, capture_output=True, text=True).stdout

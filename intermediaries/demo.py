@@ -40,6 +40,28 @@ def client_logins_link() -> int:
     return linked
 
 
+def large_client_logins_link() -> int:
+    """Pair the large population's client logins (large-client-NNNNN@example.com) with the clients
+    of the large demo that have none, in bulk, so that the client zone can be loaded with tens of
+    thousands of different clients (benchmarks/bench_pages.py). Returns how many were linked.
+    """
+    from django.contrib.auth import get_user_model
+
+    from clients.models import Client
+
+    users = list(
+        get_user_model()
+        .objects.filter(email__startswith="large-client-", client_profile__isnull=True)
+        .order_by("email")
+        .values_list("pk", flat=True)
+    )
+    clients = list(Client.objects.filter(user__isnull=True).order_by("pk").only("pk")[: len(users)])
+    for client, user_id in zip(clients, users, strict=False):
+        client.user_id = user_id
+    Client.objects.bulk_update(clients, ["user"], batch_size=5000)
+    return len(clients)
+
+
 def demo_step(*, scale: str, stdout) -> None:
     from .demo_feed import demo_feed_load
     from .models import Portfolio
@@ -49,6 +71,8 @@ def demo_step(*, scale: str, stdout) -> None:
     demo_feed_load(scale=scale, directory=settings.BASE_DIR / "var" / "demo-feed", stdout=stdout)
     stdout.write(f"  feed written and imported in {time.monotonic() - started:.0f} s")
     client_logins_link()
+    if scale == "large":
+        stdout.write(f"  {large_client_logins_link()} large-population clients given their logins")
     # The demo runs without a worker: value everything here. The large scale uses every core
     # (PostgreSQL only: SQLite allows one writer), then rolls the books up once.
     ids = list(Portfolio.objects.order_by("pk").values_list("pk", flat=True))
