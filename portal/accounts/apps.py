@@ -23,3 +23,13 @@ class AccountsConfig(AppConfig):
         from .services import audit_trail_readers_grant
 
         post_migrate.connect(audit_trail_readers_grant, sender=self, dispatch_uid="accounts.audit_trail_readers")
+
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        register_event(
+            "security.phone_changed",
+            _("Mobile number changed"),
+            default_channels={IN_APP, EMAIL},
+            description=_("The mobile number for your codes was changed."),
+            required_channels={EMAIL},
+        )
