@@ -7,9 +7,28 @@ class ClientsConfig(AppConfig):
     verbose_name = _("Clients")
 
     def ready(self):
+        from portal.accounts.roles import Role
+        from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
         from . import (
             permissions,  # noqa: F401  (registers this app's policies)
             signals,
         )
+        from .demo import demo_step
 
         signals.connect()
+
+        clients = frozenset({Role.CLIENT})
+        register(NavItem(label=_("Profile"), url_name="clients:profile", roles=clients, order=90))
+        register_event(
+            "clients.data_export_ready",
+            _("Your data is ready to download"),
+            default_channels={IN_APP, EMAIL},
+            description=_("The copy of your data you asked for can be downloaded for 7 days."),
+            required_channels={IN_APP},
+            roles=clients,
+        )
+        # After the apps whose data the export collects (their demo steps come first).
+        register_step(DemoStep(name="client profile", run=demo_step, order=90))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("notifications/", include("portal.notifications.urls")),
     path("broker/", include("intermediaries.urls")),
     path("signing/", include("signing.urls")),
+    path("client/", include("clients.urls")),
     path("profile/api-keys/", include("portal.api.page_urls")),
     path("commissions/", include("commissions.urls")),
     path("reports/", include("reports.urls")),
