@@ -8,20 +8,34 @@ class ClientsConfig(AppConfig):
 
     def ready(self):
         from portal.accounts.roles import Role
+        from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register, register_role_home
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
 
         from . import (
             permissions,  # noqa: F401  (registers this app's policies)
             signals,
         )
+        from .demo import demo_step
 
         signals.connect()
         # The client zone's menu, in this order: Home (1), Portfolio (2-4, intermediaries), Documents
-        # to sign (5, signing), Documents (6), My adviser (7), Profile (8 and after).
+        # to sign (5, signing), Documents (6), My adviser (7), Profile (90).
         zone = frozenset({Role.CLIENT})
         register(
             NavItem(label=_("Home"), url_name="clients:home", roles=zone, order=1),
             NavItem(label=_("Documents"), url_name="clients:documents", roles=zone, order=6),
             NavItem(label=_("My adviser"), url_name="clients:adviser", roles=zone, order=7),
+            NavItem(label=_("Profile"), url_name="clients:profile", roles=zone, order=90),
         )
         register_role_home(Role.CLIENT, "clients:home")
+        register_event(
+            "clients.data_export_ready",
+            _("Your data is ready to download"),
+            default_channels={IN_APP, EMAIL},
+            description=_("The copy of your data you asked for can be downloaded for 7 days."),
+            required_channels={IN_APP},
+            roles=zone,
+        )
+        # After the apps whose data the export collects (their demo steps come first).
+        register_step(DemoStep(name="client profile", run=demo_step, order=90))

@@ -8,6 +8,12 @@ view:
 - anyone else: nothing
 
 share (let another broker of the firm see a client): the firm manager of the client's advisor.
+
+edit_contact (address, contact e-mail and phone from the profile), export ("download my data"): the
+end client, for their own record.
+
+Data exports (DataExportPolicy): only the user who asked for one sees and downloads it; not even
+back office (the file holds everything about the person).
 """
 
 from django.core.cache import cache
@@ -17,7 +23,7 @@ from portal.accounts.roles import OVERSIGHT_ROLES, Role
 from portal.core.cache import cached_until_changed, forget
 from portal.core.policy import ALL, NOTHING, Policy, register_policy
 
-from .models import Client, ClientUserObjectPermission
+from .models import Client, ClientUserObjectPermission, DataExport
 
 VIEW_CLIENT = "view_client"
 SHARED_TIMEOUT = 3600
@@ -25,9 +31,11 @@ SHARED_TIMEOUT = 3600
 
 class ClientPolicy(Policy):
     model = Client
-    actions = ("view", "share")
+    actions = ("view", "share", "edit_contact", "export")
 
     def scope(self, actor, action):
+        if action in ("edit_contact", "export"):
+            return Q(user=actor) if actor.has_role(Role.CLIENT) else NOTHING
         if action == "share":
             firm = actor.managed_firm_id
             return Q(advisor__organisation_id=firm) if firm else NOTHING
@@ -47,6 +55,17 @@ class ClientPolicy(Policy):
 
 
 clients = register_policy(ClientPolicy())
+
+
+class DataExportPolicy(Policy):
+    model = DataExport
+    actions = ("view", "download")
+
+    def scope(self, actor, action):
+        return Q(user=actor)
+
+
+data_exports = register_policy(DataExportPolicy())
 
 
 class SharedClients:

@@ -3,7 +3,7 @@ from django.http import Http404
 from portal.core.versioned_cache import cached_figures
 
 from . import permissions
-from .models import Client
+from .models import Client, DataExport
 
 
 def client_list(*, actor, action: str = "view"):
@@ -66,3 +66,16 @@ def client_shares(*, client):
         )
         .order_by("email")
     )
+
+
+def data_export_latest(*, actor) -> DataExport | None:
+    """The actor's most recent "download my data" request, whatever its state."""
+    return DataExport.objects.restrict(actor, "view").order_by("-created_at", "-id").first()
+
+
+def access_data_export(*, actor, export_id, action: str = "download") -> DataExport:
+    """The export, if it is the actor's; anyone else's does not exist for them (404)."""
+    try:
+        return DataExport.objects.restrict(actor, action).select_related("client").get(pk=int(export_id))
+    except (DataExport.DoesNotExist, TypeError, ValueError):
+        raise Http404 from None

@@ -1,22 +1,28 @@
+import logging
 import re
+import secrets
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from portal.accounts.phone_verification import phone_number_normalise
 from portal.accounts.roles import Role
 from portal.audit.services import audit_record
 from portal.core.versioned_cache import data_changed_on_commit
 
 from . import permissions
-from .models import Client
+from .models import Client, DataExport
 
+logger = logging.getLogger(__name__)
 _PERM = f"clients.{permissions.VIEW_CLIENT}"
 
 
@@ -222,3 +228,144 @@ def client_user_link(*, client: Client, user, actor=None, actor_label: str = "")
             changes={"user": user.email},
         )
     return True
+
+
+# --- The client's own changes (profile) ---------------------------------------------------------------------
+
+CONTACT_FIELDS = ("email", "phone", "street", "postcode", "city", "country")
+_ADDRESS_FIELDS = ("street", "postcode", "city", "country")
+_POSTCODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 \-]{1,15}")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def client_contact_update(*, actor, values: Mapping[str, str]) -> dict[str, list]:
+    """The end client changes their own address, contact e-mail and phone; audited with old and new values.
+
+    `values` holds every field of CONTACT_FIELDS as typed. Any invalid value raises ValidationError
+    (a message per field) and changes nothing. Returns the changes ({} when nothing changed).
+    """
+    cleaned = _contact_clean(values)
+    with transaction.atomic():
+        try:
+            client = Client.objects.restrict(actor, "edit_contact").select_for_update().get()
+        except (Client.DoesNotExist, Client.MultipleObjectsReturned):
+            raise PermissionDenied from None
+        changes = {
+            name: [getattr(client, name), cleaned[name]]
+            for name in CONTACT_FIELDS
+            if getattr(client, name) != cleaned[name]
+        }
+        if not changes:
+            return {}
+        for name in changes:
+            setattr(client, name, cleaned[name])
+        # save() sends post_save, whose receiver bumps the figures cache (clients/signals.py).
+        client.save(update_fields=[*changes, "updated_at"])
+        audit_record(action="client.contact_updated", actor=actor, obj=client, changes=changes)
+    return changes
+
+
+def _contact_clean(values: Mapping[str, str]) -> dict[str, str]:
+    missing = set(CONTACT_FIELDS) - values.keys()
+    if missing:
+        raise ValueError(f"client_contact_update needs {sorted(missing)}")
+    cleaned = {name: " ".join(str(values[name] or "").split()) for name in CONTACT_FIELDS}
+    errors: dict[str, list[str]] = {}
+
+    def error(name, message):
+        errors.setdefault(name, []).append(message)
+
+    for name in CONTACT_FIELDS:
+        limit = Client._meta.get_field(name).max_length
+        if _CONTROL_RE.search(cleaned[name]):
+            error(name, _("This field contains characters that are not allowed."))
+        elif len(cleaned[name]) > limit and name != "country":  # a country gets its own message below
+            error(name, _("Use at most %(limit)d characters.") % {"limit": limit})
+    if cleaned["email"] and "email" not in errors:
+        try:
+            validate_email(cleaned["email"])
+        except ValidationError:
+            error("email", _("Enter a valid e-mail address."))
+        cleaned["email"] = cleaned["email"].lower()
+    if "phone" not in errors:
+        try:
+            cleaned["phone"] = phone_number_normalise(cleaned["phone"])
+        except ValidationError as exc:
+            error("phone", exc.messages[0])
+    cleaned["country"] = cleaned["country"].upper()
+    if cleaned["country"] and not _COUNTRY_RE.fullmatch(cleaned["country"]) and "country" not in errors:
+        error("country", _("Enter the two-letter country code, e.g. DE."))
+    if cleaned["postcode"] and not _POSTCODE_RE.fullmatch(cleaned["postcode"]) and "postcode" not in errors:
+        error("postcode", _("Enter a valid postcode."))
+    if any(cleaned[name] for name in _ADDRESS_FIELDS):
+        for name in _ADDRESS_FIELDS:
+            if not cleaned[name] and name not in errors:
+                error(name, _("An address needs a street, postcode, city and country."))
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+# --- Download my data ---------------------------------------------------------------------------------------
+
+EXPORTS_PER_DAY = 5
+
+
+def data_export_request(*, actor) -> DataExport:
+    """The end client asks for a copy of their data; a Celery task builds the ZIP.
+
+    While one is being prepared, asking again returns it (nothing new is queued). At most
+    EXPORTS_PER_DAY in 24 hours; more raise ValidationError. Audited.
+    """
+    with transaction.atomic():
+        try:
+            client = Client.objects.restrict(actor, "export").select_for_update().get()
+        except (Client.DoesNotExist, Client.MultipleObjectsReturned):
+            raise PermissionDenied from None
+        pending = DataExport.objects.filter(
+            user=actor, status__in=[DataExport.Status.QUEUED, DataExport.Status.BUILDING]
+        )
+        export = pending.first()
+        if export is not None:
+            return export
+        now = timezone.now()
+        if DataExport.objects.filter(user=actor, created_at__gt=now - timedelta(hours=24)).count() >= EXPORTS_PER_DAY:
+            raise ValidationError(
+                _("You have asked for your data %(count)d times in 24 hours. Please try again tomorrow."),
+                code="export_limit",
+                params={"count": EXPORTS_PER_DAY},
+            )
+        export = DataExport.objects.create(
+            user=actor, client=client, token=secrets.token_hex(16), created_at=now, queued_at=now
+        )
+        audit_record(action="client.data_export_requested", actor=actor, obj=client, changes={"export": export.pk})
+        data_export_queue_on_commit(export.pk)
+    return export
+
+
+def data_export_queue_on_commit(export_id: int) -> None:
+    """Hand the build to Celery after the commit; a broker that is away leaves it to the sweep."""
+
+    def queue():
+        from .tasks import data_export_build
+
+        try:
+            data_export_build.delay(export_id)
+        except Exception:  # any broker failure: the export stays queued and the sweep sends it again
+            logger.warning("Could not queue data export %s; the sweep will.", export_id, exc_info=True)
+
+    transaction.on_commit(queue)
+
+
+def data_export_downloaded(*, actor, export: DataExport) -> None:
+    """Note a download of the export (who, when, from where) in the audit trail."""
+    now = timezone.now()
+    with transaction.atomic():
+        DataExport.objects.filter(pk=export.pk).update(downloaded_at=now)
+        audit_record(
+            action="client.data_export_downloaded",
+            actor=actor,
+            obj=export.client,
+            changes={"export": export.pk, "sha256": export.sha256},
+        )

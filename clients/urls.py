@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("documents/", views.documents, name="documents"),
     path("adviser/", views.adviser, name="adviser"),
+    path("profile/", include("clients.profile_urls")),
 ]

@@ -196,6 +196,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Phone verification rounds whose code expired end, and their SMS keep no copy of it.
+    "phone-verifications-sweep": {
+        "task": "portal.accounts.tasks.phone_verifications_sweep",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
+    # "Download my data" ZIPs are deleted after their 7 days; lost builds are queued again.
+    "data-exports-sweep": {
+        "task": "clients.tasks.data_exports_sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3500},
+    },
     # Expired Idempotency-Key records and the database rate counters of ended windows.
     "api-sweep": {
         "task": "portal.api.tasks.api_sweep",

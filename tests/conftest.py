@@ -16,7 +16,7 @@ from portal.accounts.models import Organisation
 from portal.accounts.roles import Role
 from portal.accounts.services import audit_trail_readers_grant, role_groups_ensure
 
-from .factories import OrganisationFactory, UserFactory
+from .factories import OrganisationFactory, PhoneVerifiedUserFactory, UserFactory
 
 # The loopback fakes (Twilio, SMTP), a private redis-server and a real Celery worker, for every test.
 pytest_plugins = ["tests.fakes.fixtures"]
@@ -138,9 +138,9 @@ def cast(db):
         broker1=UserFactory(email="broker1@example.com", organisation=alpha, roles=[Role.INTERMEDIARY]),
         broker2=UserFactory(email="broker2@example.com", organisation=alpha, roles=[Role.INTERMEDIARY]),
         broker3=UserFactory(email="broker3@example.com", organisation=beta, roles=[Role.INTERMEDIARY]),
-        client1=UserFactory(email="client1@example.com", phone="+4915112345001", roles=[Role.CLIENT]),
-        client2=UserFactory(email="client2@example.com", phone="+4915112345002", roles=[Role.CLIENT]),
-        client3=UserFactory(email="client3@example.com", phone="+4915112345003", roles=[Role.CLIENT]),
+        client1=PhoneVerifiedUserFactory(email="client1@example.com", phone="+4915112345001", roles=[Role.CLIENT]),
+        client2=PhoneVerifiedUserFactory(email="client2@example.com", phone="+4915112345002", roles=[Role.CLIENT]),
+        client3=PhoneVerifiedUserFactory(email="client3@example.com", phone="+4915112345003", roles=[Role.CLIENT]),
         partner=UserFactory(email="partner@example.com", organisation=partner_org, roles=[Role.PARTNER_AGENT]),
         merchant=UserFactory(email="merchant@example.com", organisation=shop, roles=[Role.MERCHANT]),
         outsider=UserFactory(email="outsider@example.com"),

@@ -30,3 +30,13 @@ class AccountsConfig(AppConfig):
                 sender=self.apps.get_app_config(label),
                 dispatch_uid=f"accounts.audit_trail_readers.{label}",
             )
+
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        register_event(
+            "security.phone_changed",
+            _("Mobile number changed"),
+            default_channels={IN_APP, EMAIL},
+            description=_("The mobile number for your codes was changed."),
+            required_channels={EMAIL},
+        )

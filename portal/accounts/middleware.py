@@ -15,6 +15,7 @@ from portal.core.errors import error_json_response
 
 from .sessions import session_user_remember
 from .two_factor import second_factor_required, session_verified, user_has_second_factor
+from .user_sessions import user_session_seen
 
 # Paths a half-logged-in user may still reach: the 2FA pages themselves, logout, assets.
 _EXEMPT_PREFIXES = ("/static/", "/accounts/2fa/", "/accounts/logout/", "/i18n/", "/healthz", "/api/schema")
@@ -40,6 +41,7 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
         user = auth.get_user(request)
         if user.is_authenticated:
             session_user_remember(request.session.session_key, user.pk)
+            user_session_seen(request=request, user=user)
         request.user = _with_second_factor(request, user)
 
 

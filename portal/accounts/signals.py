@@ -26,6 +26,15 @@ def audit_login(sender, request, user, **kwargs):
     audit_record(action="auth.login", actor=user, obj=user)
 
 
+@receiver(user_logged_in)
+def record_session(sender, request, user, **kwargs):
+    """The new session joins the user's list of active sessions (profile, "sign out everywhere else")."""
+    from .user_sessions import user_session_record
+
+    if request is not None and hasattr(request, "session"):
+        user_session_record(request=request, user=user)
+
+
 @receiver(user_logged_out)
 def audit_logout(sender, request, user, **kwargs):
     if user is not None:

@@ -110,5 +110,9 @@ def set_language(request):
     ):
         from django.contrib.auth import get_user_model
 
+        from portal.accounts.backends import signed_in_forget
+
         get_user_model().objects.filter(pk=request.user.pk).update(language=language)
+        # update() sends no signal: forget the cached signed-in user, or a new session would read the old language.
+        signed_in_forget(request.user.pk)
     return response

@@ -136,6 +136,13 @@ def signing_code_request(*, actor, request_id, content_hash: str) -> CodeSent:
             refusal = ValidationError(
                 _("Your login has no mobile number for the code. Please contact your broker."), code="no_phone"
             )
+        if refusal is None and actor.phone_verified_at is None:
+            refusal = ValidationError(
+                _(
+                    "You have not verified your mobile number yet, so we cannot send you a code. Verify it under Profile, then ask for the code again."
+                ),
+                code="phone_unverified",
+            )
         if refusal is None:
             challenge = _active_challenge(request)
             if challenge is not None and (

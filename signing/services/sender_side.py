@@ -211,6 +211,14 @@ def signature_request_send(*, actor, request_id) -> SignatureRequest:
                 code="no_phone",
                 params={"client": request.recipient_label},
             )
+        if recipient.phone_verified_at is None:
+            raise ValidationError(
+                _(
+                    "%(client)s has not verified their mobile number, so they cannot receive the signing code. Ask them to verify it under Profile in their client zone, then send the request."
+                ),
+                code="phone_unverified",
+                params={"client": request.recipient_label},
+            )
         now = timezone.now()
         request.status = Status.SENT
         request.sent_at = now

@@ -1,0 +1,27 @@
+"""Demo data for the client's profile: client1 has a copy of their data ready to download.
+
+The mobile numbers of client1-3 are verified by the demo cast (`portal/shell/demo.py`). Running
+it again changes nothing.
+"""
+
+from django.contrib.auth import get_user_model
+
+from .models import DataExport
+
+
+def demo_step(*, scale: str, stdout) -> None:
+    from .exports import data_export_build
+    from .services import data_export_request
+
+    user = get_user_model().objects.filter(email="client1@example.com").first()
+    if user is None or not hasattr(user, "client_profile"):
+        stdout.write("  client profile: client1 has no client record; nothing to do.")
+        return
+    if DataExport.objects.filter(user=user).exists():
+        stdout.write("  client profile: client1's data export already present.")
+        return
+    export = data_export_request(actor=user)
+    # The demo runs tasks eagerly, but build here anyway so a demo with a worker has it at once too.
+    data_export_build(export_id=export.pk)
+    export.refresh_from_db()
+    stdout.write(f"  client profile: client1's data export is {export.status}.")
