@@ -7,7 +7,6 @@ client3 is Dora (C3001, broker3); here client2 becomes Bert (C1002, broker1).
 import csv
 import io
 import json
-import re
 from decimal import Decimal
 
 import pytest
@@ -321,13 +320,6 @@ def test_the_signature_form_preselects_nobody_for_a_foreign_client(cast, login_a
     )
     assert " selected>" not in html.split('id="id_recipient"')[1].split("</select>")[0]
     assert "Dora" not in html
-
-
-@pytest.mark.parametrize(("who", "expected"), [("broker1", 'value="C1001"'), ("broker3", 'value=""')])
-def test_the_report_form_preselects_a_client_the_broker_may_see(cast, login_as, zone, who, expected):
-    html = login_as(getattr(cast, who)).get(f"{reverse('reports:report-list')}?client={zone.anna.pk}").content.decode()
-    (field,) = re.findall(r'<input[^>]*id="id_client"[^>]*>', html)
-    assert expected in field
 
 
 @pytest.mark.parametrize("value", ["abc", "99999999999999999999", "-1", ""])
