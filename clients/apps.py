@@ -25,3 +25,13 @@ class ClientsConfig(AppConfig):
             NavItem(label=_("My adviser"), url_name="clients:adviser", roles=zone, order=7),
         )
         register_role_home(Role.CLIENT, "clients:home")
+
+        from portal.audit.actions import register_actions
+
+        register_actions(
+            {
+                "client.shared": _("Client shared with a broker of the firm"),
+                "client.unshared": _("Client no longer shared with a broker"),
+                "client.user_linked": _("Client linked to a portal login"),
+            }
+        )
