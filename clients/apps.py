@@ -39,3 +39,13 @@ class ClientsConfig(AppConfig):
         )
         # After the apps whose data the export collects (their demo steps come first).
         register_step(DemoStep(name="client profile", run=demo_step, order=90))
+
+        from portal.audit.actions import register_actions
+
+        register_actions(
+            {
+                "client.shared": _("Client shared with a broker of the firm"),
+                "client.unshared": _("Client no longer shared with a broker"),
+                "client.user_linked": _("Client linked to a portal login"),
+            }
+        )

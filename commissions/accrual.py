@@ -9,6 +9,13 @@
 - Override: for a firm whose plan names a manager, the override rate on each of the firm's brokers'
   entries, earned by the manager.
 
+A reversed booking earns nothing, as it counts as never booked (docs/core-feed.md): while the
+month of the booking is still computed, its entries simply go on the next run, whenever the
+reversal came. Once that month is frozen (its statement prepared, approved or paid), the reversal
+takes the commission back in its own month: for each entry the booking earned, an entry of the
+same kind with the amount negated (`rev:<entry>`), which the manager's override then follows.
+A reversal itself is never a source.
+
 A run replaces the month's entries of that broker (and the overrides derived from them) with what
 the data gives now, matching rows by their source, so unchanged entries keep their ids and running
 a month twice gives the same entries. A closed month is never recomputed.
@@ -39,6 +46,7 @@ DAYS_PER_YEAR = Decimal(365)
 # Valuations are stored Monday to Friday: this reaches the last one before the month starts and the
 # first one after it ends (which bounds the last weekend of the month).
 VALUATION_REACH = timedelta(days=10)
+CLAWBACK = "rev:"  # the source key of an entry that takes back what a reversed booking earned
 COMPARED = ("date", "days", "client_id", "portfolio_id", "instrument_id", "asset_class", "basis", "rate", "amount")
 COMPARED += ("rule_id", "source_transaction_id", "source_date", "source_accrual_id", "firm_id", "period")
 
@@ -79,7 +87,11 @@ def broker_month_accrue(*, broker_id: int, period: date, final: bool = False) ->
         if status not in allowed or statement.status != Statement.Status.ACCRUED:
             return 0
         book = RuleBook.for_broker(broker)
-        entries = _transaction_entries(broker, period, book) + _trailing_entries(broker, period, book)
+        entries = (
+            _transaction_entries(broker, period, book)
+            + _clawback_entries(broker, period)
+            + _trailing_entries(broker, period, book)
+        )
         existing = Accrual.objects.filter(beneficiary=broker, period=period).exclude(kind=Kind.OVERRIDE)
         stored = _store(beneficiary=broker, statement=statement, entries=entries, existing=existing)
         managers = _overrides_store(broker=broker, period=period, book=book, stored=stored)
@@ -121,6 +133,8 @@ def _transaction_entries(broker, period: date, book: RuleBook) -> list[Entry]:
     start, end = period, month_end(period)
     rows = list(
         Transaction.objects.filter(portfolio__client__advisor_id=broker.pk, trade_date__gte=start, trade_date__lte=end)
+        .exclude(type=TransactionType.REVERSAL)
+        .exclude(referenced_by__type=TransactionType.REVERSAL)
         .order_by("trade_date", "id")
         .values_list(
             "id",
@@ -164,6 +178,52 @@ def _transaction_entries(broker, period: date, book: RuleBook) -> list[Entry]:
         rule = book.find(Kind.FIXED, day, instrument_id=instrument_id, asset_class=asset_class, event=kind)
         if rule is not None and rule.amount:
             entries.append(Entry(kind=Kind.FIXED, rule_id=rule.pk, amount=_eight(rule.amount), **common))
+    return entries
+
+
+def _clawback_entries(broker, period: date) -> list[Entry]:
+    """Negated entries for what a booking reversed in this month earned in a month no longer computed.
+
+    The beneficiary gives back what they earned, whoever advises the client today. A month still
+    computed needs none: its next run leaves the reversed booking out.
+    """
+    start, end = period, month_end(period)
+    frozen = (
+        Accrual.objects.filter(
+            beneficiary=broker, kind__in=[Kind.UPFRONT, Kind.FIXED], source_transaction__isnull=False
+        )
+        .exclude(statement__status=Statement.Status.ACCRUED)
+        .exclude(source_key__startswith=CLAWBACK)
+    )
+    reversals = {
+        reference_id: (reversal_id, day)
+        for reversal_id, reference_id, day in Transaction.objects.filter(
+            type=TransactionType.REVERSAL,
+            trade_date__gte=start,
+            trade_date__lte=end,
+            reference_id__in=frozen.values("source_transaction_id"),
+        ).values_list("id", "reference_id", "trade_date")
+    }
+    entries = []
+    for earned in frozen.filter(source_transaction_id__in=list(reversals)).order_by("date", "pk"):
+        reversal_id, day = reversals[earned.source_transaction_id]
+        entries.append(
+            Entry(
+                kind=earned.kind,
+                source_key=f"{CLAWBACK}{earned.pk}",
+                date=day,
+                client_id=earned.client_id,
+                portfolio_id=earned.portfolio_id,
+                instrument_id=earned.instrument_id,
+                asset_class=earned.asset_class,
+                basis=-earned.basis,
+                rate=earned.rate,
+                amount=-earned.amount,
+                rule_id=earned.rule_id,
+                source_transaction_id=reversal_id,
+                source_accrual_id=earned.pk,
+            )
+        )
     return entries
 
 

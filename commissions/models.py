@@ -161,6 +161,9 @@ class CommissionRule(models.Model):
                 errors["amount"] = _("A fixed commission needs an amount.")
             if not self.event:
                 errors["event"] = _("A fixed commission needs the event that triggers it.")
+            elif self.event == TransactionType.REVERSAL:
+                # A reversal cancels a booking: it takes commission back (accrual.py), never earns any.
+                errors["event"] = _("A reversal cancels a booking; it cannot earn a commission.")
             if self.rate is not None:
                 errors["rate"] = _("A fixed commission has an amount, not a rate.")
         else:

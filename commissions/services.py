@@ -13,16 +13,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from intermediaries.models import TransactionType
 from portal.audit.services import audit_record
 
 from .accrual import broker_month_accrue
-from .models import Accrual, CommissionMonth, Statement, month_end, month_start
+from .models import Accrual, CommissionMonth, Kind, Statement, month_end, month_start
 from .permissions import can_operate_payouts
 
 
 def month_brokers(*, period: date) -> list[int]:
-    """Everyone whose month may have entries: advisors of clients with portfolios, and anyone who has
-    entries already (so a client who moved to another broker leaves the old broker's month)."""
+    """Everyone whose month may have entries: advisors of clients with portfolios, anyone who has
+    entries already (so a client who moved to another broker leaves the old broker's month), and
+    anyone who earned on a booking reversed in the month (they give it back, see `accrual`)."""
     advisors = set(
         Client.objects.filter(advisor__isnull=False, portfolios__isnull=False)
         .values_list("advisor_id", flat=True)
@@ -31,6 +33,16 @@ def month_brokers(*, period: date) -> list[int]:
     advisors |= set(
         Accrual.objects.filter(period=period)
         .exclude(kind="override")
+        .values_list("beneficiary_id", flat=True)
+        .distinct()
+    )
+    advisors |= set(
+        Accrual.objects.filter(
+            kind__in=[Kind.UPFRONT, Kind.FIXED],
+            source_transaction__referenced_by__type=TransactionType.REVERSAL,
+            source_transaction__referenced_by__trade_date__gte=period,
+            source_transaction__referenced_by__trade_date__lte=month_end(period),
+        )
         .values_list("beneficiary_id", flat=True)
         .distinct()
     )

@@ -41,3 +41,7 @@ class IntermediariesConfig(AppConfig):
         for panel in HOME_PANELS:
             register_home_panel(panel)
         register_export_part(EXPORT_PART)
+
+        from portal.audit.actions import register_actions
+
+        register_actions({"feed.imported": _("Core system feed imported")})

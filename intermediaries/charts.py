@@ -32,18 +32,19 @@ def line_chart(points, label: str) -> dict:
 
 
 def period_bars(periods) -> dict:
-    """TWR and MWR of each reporting period side by side, as two sets of bars.
+    """The cumulative TWR and MWR of each reporting period side by side, as two sets of bars.
 
     `periods` are the rows of `selectors.performance_summary` (code, twr, mwr); a figure that
-    could not be computed is a gap.
+    could not be computed is a gap. Both figures are cumulative over the period (never
+    annualised: bars of a month and of three years would not compare), and say so in the legend.
     """
     return {
         "type": "bar",
         "percent": True,
         "labels": [p["code"] for p in periods],
         "datasets": [
-            {"label": _("Time-weighted return"), "values": [_float(p["twr"]) for p in periods]},
-            {"label": _("Money-weighted return"), "values": [_float(p["mwr"]) for p in periods]},
+            {"label": _("Time-weighted return, cumulative"), "values": [_float(p["twr"]) for p in periods]},
+            {"label": _("Money-weighted return, cumulative"), "values": [_float(p["mwr"]) for p in periods]},
         ],
     }
 

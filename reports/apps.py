@@ -73,6 +73,8 @@ class ReportsConfig(AppConfig):
         register_actions(
             {
                 "reports.requested": _("Report requested"),
+                "reports.issued": _("Client statement issued on schedule"),
+                "reports.statement_downloaded": _("Statement downloaded by the client"),
                 "reports.rendered": _("Report made"),
                 "reports.failed": _("Report failed"),
                 "reports.requeued": _("Report queued again"),

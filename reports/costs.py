@@ -1,10 +1,14 @@
 """What a client paid in a period, for the ex-post costs and charges statement (MiFID II, Art. 50 of
 Delegated Regulation (EU) 2017/565) and the fees section of the portfolio statement.
 
-- Service costs: the fee bookings of the client's portfolios. The core feed books a trade's fee as a
-  separate `fee` row on the trade's day (docs/core-feed.md), so a fee booked on a day with a buy or
-  sell in the same portfolio counts as a transaction cost; every other fee (custody, account,
-  advisory) as a fee for the ongoing service. The feed has no finer kind of fee.
+- Service costs: the fee bookings of the client's portfolios less the fees refunded. The core feed
+  books a trade's fee as a separate `fee` row on the trade's day (docs/core-feed.md), so a fee booked
+  on a day with a buy or sell in the same portfolio counts as a transaction cost; every other fee
+  (custody, account, advisory) as a fee for the ongoing service. The feed has no finer kind of fee.
+  A `fee_refund` names no fee, so the refunds of the period are their own line, subtracted from
+  the service costs. A booking that was reversed (a `reversal` refers to it) counts as never
+  booked, as in the performance figures: a reversed fee, refund, tax or trade is left out, even
+  when the reversal came after the period.
 - Product costs: the ongoing charges (TER) of the funds and ETFs held, accrued day by day on the
   position's value in EUR: value × TER / days of that year, for every calendar day of the period the
   position was held (at the last close on or before the day). Instruments without a TER add nothing.
@@ -30,6 +34,7 @@ from portal.core.providers import ProviderMissing, provider
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
 TRADES = (TransactionType.BUY, TransactionType.SELL)
+CHARGES = (TransactionType.FEE, TransactionType.FEE_REFUND, TransactionType.TAX)
 
 # What `commissions` offers (registered in its AppConfig.ready(); sibling apps do not import each other):
 # accruals_for_disclosure(*, start, end, beneficiary_id=None, client_id=None) -> list of rows.
@@ -41,18 +46,21 @@ def inducements_source():
 
 
 def service_costs(client, start: date, end: date) -> dict:
-    """Fees and taxes booked in the period, in EUR: {"transaction", "service", "total", "taxes", "bookings"}."""
+    """Fees, refunds and taxes booked in the period, in EUR.
+
+    {"transaction", "service", "refunds", "total", "taxes", "bookings"}: `total` is the transaction
+    costs plus the service fees less the refunds; `bookings` counts the fees.
+    """
     bookings = list(
         transactions_of(client=client)
-        .filter(
-            trade_date__gte=start, trade_date__lte=end, type__in=[TransactionType.FEE, TransactionType.TAX, *TRADES]
-        )
+        .filter(trade_date__gte=start, trade_date__lte=end, type__in=[*CHARGES, *TRADES])
+        .exclude(referenced_by__type=TransactionType.REVERSAL)
         .order_by("trade_date", "id")
         .values_list("portfolio_id", "type", "trade_date", "amount", "currency")
     )
     trade_days = {(portfolio, day) for portfolio, kind, day, _, _ in bookings if kind in TRADES}
     fx = fx_series({currency for *_, currency in bookings}, end, start)
-    transaction = service = taxes = ZERO
+    transaction = service = refunds = taxes = ZERO
     fees = 0
     for portfolio, kind, day, amount, currency in bookings:
         if kind in TRADES:
@@ -60,6 +68,8 @@ def service_costs(client, start: date, end: date) -> dict:
         eur = performance.convert(amount, currency, "EUR", day, fx)
         if kind == TransactionType.TAX:
             taxes += eur
+        elif kind == TransactionType.FEE_REFUND:
+            refunds += eur
         elif (portfolio, day) in trade_days:
             transaction += eur
             fees += 1
@@ -69,7 +79,8 @@ def service_costs(client, start: date, end: date) -> dict:
     return {
         "transaction": cents(transaction),
         "service": cents(service),
-        "total": cents(transaction + service),
+        "refunds": cents(refunds),
+        "total": cents(transaction + service - refunds),
         "taxes": cents(taxes),
         "bookings": fees,
     }

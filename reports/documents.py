@@ -7,19 +7,21 @@ the same request over the same data gives the same hash.
 
 import hashlib
 import json
-from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from intermediaries import performance
 from intermediaries.models import AssetClass
-from intermediaries.selectors import performance_of, positions_of, transactions_of
+from intermediaries.selectors import NO_FIGURES, performance_of, positions_of, transactions_of
 
 from . import costs
 from .costs import inducements_source
 from .models import Report
 
-METHOD = "pz-reports-2026.2"
+# Part of every input hash: bump it when a figure is computed or laid out differently, so a
+# statement made by the new method never shares a hash with one made by the old.
+# 2026.3: returns cumulative plus p.a. where given; reversed bookings and fee refunds in the costs.
+METHOD = "pz-reports-2026.3"
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -30,7 +32,7 @@ def _performance(client, start, end) -> dict:
         return performance_of(client=client, start=start, end=end)
     except performance.PerformanceInputError:
         # The period lies before the first or after the last valuation: nothing to measure.
-        return {"start": None, "end": None, "twr": None, "mwr": None, "series": []}
+        return {"start": None, "end": None, **NO_FIGURES, "series": []}
 
 
 def document_build(report: Report) -> dict:
@@ -131,6 +133,8 @@ def costs_and_charges(report: Report) -> dict:
     rows = [
         {"key": "transaction", "amount": service["transaction"], "percent": _ratio(service["transaction"], average)},
         {"key": "service", "amount": service["service"], "percent": _ratio(service["service"], average)},
+        # Subtracted from the service costs; ZERO - x, as -x of no refunds would print as -0.00.
+        {"key": "refunds", "amount": ZERO - service["refunds"], "percent": _ratio(ZERO - service["refunds"], average)},
         {"key": "service_total", "amount": service["total"], "percent": _ratio(service["total"], average)},
         {"key": "product", "amount": product["total"], "percent": _ratio(product["total"], average)},
     ]
@@ -203,24 +207,18 @@ def _client(client) -> dict:
     }
 
 
+RETURN_KEYS = ("twr", "twr_annualised", "mwr", "mwr_annualised")
+
+
 def _returns(perf: dict) -> list[dict]:
-    """The returns the performance selectors give for the period, each with the key its label is
-    chosen by: the time-weighted return, and the money-weighted one as a single figure or as its
-    parts (cumulative, annualised) when the selectors give those."""
-    rows = [{"key": "twr", "value": perf.get("twr")}]
-    mwr = perf.get("mwr")
-    if isinstance(mwr, Mapping):
-        rows += [
-            {"key": f"mwr_{part}", "value": value} for part, value in mwr.items() if not isinstance(value, Mapping)
-        ]
-    else:
-        rows.append({"key": "mwr", "value": mwr})
-    rows += [
-        {"key": key, "value": value}
-        for key, value in sorted(perf.items())
-        if key.startswith("mwr_") and (value is None or isinstance(value, Decimal))
+    """The period's returns as `performance_of` gives them, each with the key its label is chosen by
+    (reports/pdf/_return_label.html): the time- and money-weighted returns cumulative over the
+    period, and each annualised only where the selectors give it (a period of a year or more)."""
+    return [
+        {"key": key, "value": perf[key]}
+        for key in RETURN_KEYS
+        if not key.endswith("_annualised") or perf[key] is not None
     ]
-    return rows
 
 
 def _cents(value) -> Decimal:

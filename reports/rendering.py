@@ -154,7 +154,10 @@ def _render_claimed(report_id: int) -> Report:
                     user=report.requested_by,
                     event="reports.ready",
                     context={
-                        "report": str(report.get_kind_display()),
+                        # The report itself: the notification keeps its kind code and the texts
+                        # label it in the reader's language when shown (rows written before this
+                        # kept the label as text and still read as written).
+                        "report": report,
                         "subject": report.subject_label,
                         "start": report.period_start,
                         "end": report.period_end,

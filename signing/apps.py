@@ -131,5 +131,6 @@ class SigningConfig(AppConfig):
                 "signing.client_locked": _("Client's signing locked"),
                 "signing.integrity_failed": _("Signed content failed its integrity check"),
                 "signing.pdf_rendered": _("Signed PDF made"),
+                "signing.signed_pdf_downloaded": _("Signed PDF downloaded by the client"),
             }
         )

@@ -239,4 +239,4 @@ def test_labels_follow_the_readers_language_and_unlabelled_codes_read_as_words()
     with translation.override("de"):
         assert str(label) == "Passwort geändert"
     assert str(label) == "Password changed"
-    assert action_label("client.user_linked") == "Client: user linked"
+    assert action_label("example_area.thing_done") == "Example area: thing done"

@@ -55,6 +55,10 @@ def test_a_client_reads_positions_on_a_day_and_downloads_filtered_transactions(
     expect(page.get_by_test_id("range-chart")).to_have_attribute("data-drawn", "true")
     expect(page.get_by_test_id("period-chart")).to_have_attribute("data-drawn", "true")
     expect(page.get_by_test_id("performance-table")).to_contain_text("YTD")
+    # Labelled as on the broker's page: both returns cumulative, nothing annualised under a year.
+    expect(page.get_by_test_id("performance-table")).to_contain_text("Cumulative")
+    expect(page.locator("tr[data-period='1M'] [data-figure='mwr-annualised']")).to_have_text("–")
+    expect(page.get_by_test_id("range-not-annualised")).to_be_visible()
 
 
 def test_a_broker_exports_a_clients_positions_and_sends_them_a_request(

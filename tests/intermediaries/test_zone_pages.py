@@ -431,7 +431,7 @@ def test_the_allocation_panel_sums_to_the_clients_assets(cast, rf, zone):
 def test_the_performance_panel_puts_twr_and_mwr_side_by_side(cast, rf, zone):
     context = panel("portfolio-performance").context(zone.anna, rf.get("/"))
     names = [d["label"] for d in context["chart"]["datasets"]]
-    assert names == ["Time-weighted return", "Money-weighted return"]
+    assert names == ["Time-weighted return, cumulative", "Money-weighted return, cumulative"]
     assert context["chart"]["labels"] == list(selectors.PERIODS)
 
 

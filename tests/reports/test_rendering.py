@@ -11,7 +11,7 @@ from commissions import services as commission_services
 from commissions.models import Accrual
 from portal.notifications.models import Notification
 from portal.pdf import pdf_from_html
-from reports import rendering
+from reports import documents, rendering
 from reports.models import Report
 from tests.commissions.conftest import OCTOBER, SEPTEMBER
 from tests.intermediaries.conftest import DAYS, book
@@ -29,7 +29,7 @@ def test_a_portfolio_statement_names_the_client_period_method_and_hash(cast, wor
     assert "Client portfolio statement" in text
     assert "Anna Albers (C1001)" in text
     assert "2026-09-01 – 2026-10-31" in text
-    assert "pz-reports-2026.2" in text
+    assert documents.METHOD in text
     assert report.inputs_hash in text.replace("\n", "").replace(" ", "")
     assert "SAP SE" in text and "Dividend" in text
     assert "Time-weighted" in text and "Positions on" in text
@@ -48,6 +48,14 @@ def test_the_same_request_over_the_same_data_gives_the_same_hash_and_new_data_an
     book("LATE", workspace.portfolios["C1001"], "fee", DAYS[25], "5")
     changed = rendered(cast.broker1, client_id=workspace.anna.pk)
     assert changed.inputs_hash != first.inputs_hash
+
+
+def test_another_method_version_gives_another_hash_for_the_same_figures(cast, workspace, rendered, monkeypatch):
+    first = rendered(cast.broker1, client_id=workspace.anna.pk)
+    monkeypatch.setattr(documents, "METHOD", "pz-reports-test")
+    again = rendered(cast.broker1, client_id=workspace.anna.pk)
+    assert again.inputs_hash != first.inputs_hash
+    assert "pz-reports-test" in pdf_text(again.file.path)
 
 
 def test_the_costs_statement_shows_costs_and_inducements_in_money_and_percent(cast, workspace, plans, rendered):

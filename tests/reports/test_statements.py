@@ -49,6 +49,7 @@ def test_the_costs_figures_match_the_hand_computed_book(fund_book, media):
     assert rows == {
         "transaction": (Decimal("10.00"), Decimal("0.001")),
         "service": (Decimal("25.00"), Decimal("0.0025")),
+        "refunds": (Decimal("0.00"), Decimal("0")),
         "service_total": (Decimal("35.00"), Decimal("0.0035")),
         "product": (PRODUCT_COSTS, Decimal("0.002521")),
     }
@@ -106,7 +107,8 @@ def test_the_portfolio_statement_shows_positions_transactions_returns_and_fees(f
     text = text_of(report)
     assert "Client portfolio statement" in text and "Emil Ernst (C1003)" in text
     assert "Value at the start (EUR) 10,000.00" in text and "Value at the end (EUR) 10,000.00" in text
-    assert "Time-weighted return -0.40 %" in text and "Money-weighted return" in text
+    assert "Time-weighted return, cumulative -0.40 %" in text and "Money-weighted return, cumulative" in text
+    assert "p.a." not in text.split("About this document")[0]  # a quarter is never annualised
     assert "P5 Demo Balanced Fund LU0000000016 100 100.00 10,000.00 EUR 100.00 %" in text
     assert text.count("Fee") >= 2 and "Tax" in text and "Deposit" in text
     assert "Transaction costs (fees booked with a trade) 10.00" in text
@@ -132,19 +134,27 @@ def test_product_costs_count_only_the_days_the_fund_was_held(fund_book):
 
 
 @pytest.mark.parametrize(
-    ("mwr", "labels"),
+    ("annualised", "labels"),
     [
-        (Decimal("0.01"), ["Time-weighted return", "Money-weighted return"]),
+        (None, ["Time-weighted return, cumulative", "Money-weighted return, cumulative"]),
         (
-            {"cumulative": Decimal("0.01"), "annualised": None},
-            ["Time-weighted return", "Money-weighted return (cumulative)", "Money-weighted return (annualised)"],
+            Decimal("0.03"),
+            [
+                "Time-weighted return, cumulative",
+                "Time-weighted return p.a.",
+                "Money-weighted return, cumulative",
+                "Money-weighted return p.a.",
+            ],
         ),
     ],
 )
-def test_the_money_weighted_return_is_shown_as_the_selectors_give_it(mwr, labels):
+def test_the_returns_are_cumulative_and_annualised_only_where_the_selectors_give_it(annualised, labels):
     from django.template.loader import render_to_string
 
-    rows = documents._returns({"twr": Decimal("0.02"), "mwr": mwr})
-    html = "".join(render_to_string("reports/pdf/_return_label.html", {"key": row["key"]}) for row in rows)
-    for label in labels:
-        assert label in html
+    perf = {"twr": Decimal("0.02"), "mwr": Decimal("0.01"), "twr_annualised": annualised, "mwr_annualised": annualised}
+    rows = documents._returns(perf)
+    assert [row["value"] for row in rows] == [
+        v for v in (Decimal("0.02"), annualised, Decimal("0.01"), annualised) if v
+    ]
+    shown = [render_to_string("reports/pdf/_return_label.html", {"key": row["key"]}) for row in rows]
+    assert shown == labels
