@@ -47,5 +47,10 @@ class ClientsConfig(AppConfig):
                 "client.shared": _("Client shared with a broker of the firm"),
                 "client.unshared": _("Client no longer shared with a broker"),
                 "client.user_linked": _("Client linked to a portal login"),
+                "client.contact_updated": _("Contact data changed by the client"),
+                "client.data_export_requested": _("Copy of the client's data requested"),
+                "client.data_export_ready": _("Copy of the client's data ready"),
+                "client.data_export_downloaded": _("Copy of the client's data downloaded"),
+                "client.data_export_expired": _("Copy of the client's data deleted after its time"),
             }
         )

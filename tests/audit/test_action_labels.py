@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from portal.accounts.models import PhoneVerification
 from portal.audit.actions import _labels
 from signing.models import SigningChallenge
 from signing.services import HANDLING_OUTCOMES
@@ -24,6 +25,8 @@ CODE = r"^[a-z_]+\.[a-z0-9_]+$"
 DYNAMIC = {
     # challenge_end(): a code round ends used, dead (too many wrong codes), void or expired.
     "signing.challenge_": [s for s in SigningChallenge.Status.values if s != SigningChallenge.Status.ACTIVE],
+    # phone_verification._round_end(): a mobile verification round ends verified, expired, dead or void.
+    "auth.phone_code_": [s for s in PhoneVerification.Status.values if s != PhoneVerification.Status.ACTIVE],
     # signature_request_handle(): the back office's outcomes.
     "signing.request_": [str(outcome) for outcome in HANDLING_OUTCOMES],
 }
