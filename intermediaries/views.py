@@ -1,3 +1,4 @@
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,10 +16,10 @@ from portal.core.lists import csv_response, filter_error_response, filtered, lis
 from portal.core.versioned_cache import cached_figures
 from portal.shell.page import page_response
 
-from . import exports, selectors
+from . import exports, selectors, zone_selectors
 from .charts import line_chart
 from .filters import ClientFilter, TransactionFilter, browsing_key
-from .forms import ShareForm
+from .forms import PositionsDateForm, ShareForm
 from .models import AssetClass, Valuation
 
 
@@ -119,7 +120,18 @@ def client_export(request):
 @role_required(*BROKER_ROLES)
 def client_detail(request, client_id):
     client = access_client(actor=request.user, client_id=client_id)
-    on = parse_date(request.GET.get("date", "") or "") or None
+    # The day of the positions, checked as the client's own page and the exports check it: a day
+    # that is no date or lies outside the client's history is refused with the reason (400).
+    status, on = 200, None
+    if request.GET.get("date"):
+        span = zone_selectors.valuation_span_of(client=client)
+        form = PositionsDateForm(request.GET, opened=span["opened"], latest=span["latest"])
+        if form.is_valid():
+            on = form.cleaned_data["date"]
+        else:
+            status = 400
+            for error in form.errors["date"]:
+                messages.error(request, error)
 
     def body():
         positions = selectors.positions_of(client=client, on=on)
@@ -142,7 +154,7 @@ def client_detail(request, client_id):
     # Access was checked above for this actor; the section itself is the same for everyone who may see it.
     html = _cached_html("client-html", (client.pk, on), body)
     if not client_may_share(actor=request.user, client=client):
-        return page_response(request, "intermediaries/client_detail.html", body=html, title=client.name)
+        return page_response(request, "intermediaries/client_detail.html", body=html, title=client.name, status=status)
     return render(
         request,
         "intermediaries/client_detail.html",
@@ -154,6 +166,7 @@ def client_detail(request, client_id):
             "shares": client_shares(client=client),
             "share_form": ShareForm(actor=request.user, client=client),
         },
+        status=status,
     )
 
 

@@ -98,6 +98,8 @@ def holdings_of(*, client, on: date | None = None, portfolio: Portfolio | None =
     """
     span = valuation_span_of(client=client)
     day = on or span["latest"]
+    if day is None:  # not valued yet (a new client, portfolios without a price day): nothing held to show
+        return Holdings(day=None, portfolios=[], total_eur=ZERO)
     # No date given: the same call (and the same cached entry) as the broker's page.
     positions = selectors.positions_of(client=client, on=on)
     last = Valuation.objects.filter(portfolio_id=OuterRef("pk"), date__lte=day).order_by("-date")
@@ -111,7 +113,7 @@ def holdings_of(*, client, on: date | None = None, portfolio: Portfolio | None =
         v_eur=Subquery(last.values("market_value_eur")[:1]),
     ).order_by("number")
     holdings = []
-    for row in rows if day else []:
+    for row in rows:
         holdings.append(
             PortfolioHoldings(
                 portfolio=row,

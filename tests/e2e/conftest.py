@@ -1,7 +1,11 @@
 """Browser journeys: Playwright drives Debian's Chromium against pytest-django's live server."""
 
-import pytest
+import io
 
+import pytest
+from django.core.management import call_command
+
+from portal.accounts.services import role_groups_ensure
 from tests import conftest as root
 
 
@@ -15,6 +19,22 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def portal_url(live_server):
     return live_server.url
+
+
+@pytest.fixture
+def demo(live_server, settings, tmp_path):
+    """The demo data as `make demo PORT=…` makes it, with the live server's address for every link;
+    returns what `manage.py demo` printed."""
+    settings.DEBUG = True  # as `make demo`: the dev outbox, Django's debug 404
+    settings.PORTAL_DEV_OUTBOX = True
+    settings.PORTAL_REQUIRE_2FA = False
+    settings.PORTAL_SMS_TRANSPORT = settings.PORTAL_EMAIL_TRANSPORT = "dev"
+    settings.PORTAL_BASE_URL = live_server.url
+    settings.MEDIA_ROOT = tmp_path / "media"
+    role_groups_ensure()
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    return out.getvalue()
 
 
 def log_in(page, base_url: str, email: str, password: str) -> None:

@@ -7,18 +7,15 @@ reaches admin, the audit trail and commissions from the menu. Every step reads w
 so an empty page of the demo fails here.
 """
 
-import io
 import json
 import re
 import zipfile
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from portal.accounts.models import User
-from portal.accounts.services import role_groups_ensure
 from portal.shell.demo import DEMO_PASSWORD
 from signing.models import SignatureRequest
 
@@ -28,16 +25,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def demo(live_server, settings, tmp_path):
-    settings.DEBUG = True  # as `make demo`: the dev outbox
-    settings.PORTAL_DEV_OUTBOX = True
-    settings.PORTAL_REQUIRE_2FA = False
-    settings.PORTAL_SMS_TRANSPORT = settings.PORTAL_EMAIL_TRANSPORT = "dev"
-    settings.PORTAL_BASE_URL = live_server.url
-    settings.MEDIA_ROOT = tmp_path / "media"
-    role_groups_ensure()
-    call_command("demo", stdout=io.StringIO())
-    # English pages, so the steps read as the README tells them (client1's demo language is German).
+def demo_in_english(demo):
+    """The demo, with English pages for the steps below (client1's demo language is German)."""
     User.objects.filter(email__in=["client1@example.com", "broker1@example.com", "backoffice@example.com"]).update(
         language="en"
     )
@@ -50,7 +39,7 @@ def latest_code(page: Page, base: str, number: str) -> str:
     return re.search(r"\b(\d{6})\b", sms.first.get_by_test_id("outbox-body").inner_text()).group(1)
 
 
-def test_client1_broker1_and_the_back_office_walk_the_demo(page: Page, live_server, demo, tmp_path):
+def test_client1_broker1_and_the_back_office_walk_the_demo(page: Page, live_server, demo_in_english):
     base = live_server.url
 
     # client1: the zone's home with assets, the chart and what waits for a signature.

@@ -11,19 +11,16 @@ relaxes its CSP there); Django admin is walked for the back office.
 """
 
 import base64
-import io
 import re
 from datetime import timedelta
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from django.core.management import call_command
 from django.db.models import F
 from django_otp.oath import TOTP
 from playwright.sync_api import BrowserContext, Page, expect
 
 from clients.models import Client
-from portal.accounts.services import role_groups_ensure
 from portal.notifications.models import OutboxMessage
 from portal.shell.demo import DEMO_PASSWORD
 from signing.models import SigningCodeSend
@@ -132,21 +129,6 @@ def new_login(browser, base: str, email: str) -> tuple[Page, Console]:
 def totp_now(secret: str) -> str:
     secret = secret.replace(" ", "").upper()
     return f"{TOTP(base64.b32decode(secret + '=' * (-len(secret) % 8))).token():06d}"
-
-
-@pytest.fixture
-def demo(live_server, settings, tmp_path):
-    """The demo data as `make demo PORT=…` makes it, with the live server's address for every link."""
-    settings.DEBUG = True  # as `make demo`: the dev outbox, Django's debug 404
-    settings.PORTAL_DEV_OUTBOX = True
-    settings.PORTAL_REQUIRE_2FA = False
-    settings.PORTAL_SMS_TRANSPORT = settings.PORTAL_EMAIL_TRANSPORT = "dev"
-    settings.PORTAL_BASE_URL = live_server.url
-    settings.MEDIA_ROOT = tmp_path / "media"
-    role_groups_ensure()
-    out = io.StringIO()
-    call_command("demo", stdout=out)
-    return out.getvalue()
 
 
 def test_the_demo_links_to_where_it_runs_and_no_page_logs_a_csp_violation_or_script_error(

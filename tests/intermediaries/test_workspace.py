@@ -38,6 +38,24 @@ def test_the_client_detail_shows_positions_and_performance(cast, login_as, works
     assert 'data-testid="performance-table"' in html
 
 
+@pytest.mark.parametrize(
+    ("day", "reason"),
+    [
+        ("0001-01-01", "choose that day or a later one"),  # once a 500: a month before the year 1
+        ("2026-02-30", "Enter a valid date"),
+        ("someday", "Enter a valid date"),
+        ("2999-01-01", "choose that day or an earlier one"),
+    ],
+)
+def test_a_bad_positions_day_on_the_client_page_is_refused_with_the_reason(cast, login_as, workspace, day, reason):
+    url = reverse("intermediaries:client-detail", args=[workspace.anna.pk])
+    response = login_as(cast.broker1).get(url, {"date": day})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert reason in html
+    assert "Positions" in html  # the page itself, at the latest valuation
+
+
 def test_the_performance_table_labels_cumulative_and_annualised_returns(cast, login_as, workspace):
     html = (
         login_as(cast.broker1).get(reverse("intermediaries:client-detail", args=[workspace.anna.pk])).content.decode()
