@@ -33,7 +33,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         self.save()
         EmailAddress.objects.get_or_create(user=self, email=self.email, defaults={"verified": True, "primary": True})
         if extracted:
-            self.groups.add(*Group.objects.filter(name__in=extracted))
+            # get_or_create: a transactional test before this one may have flushed the role groups.
+            self.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in extracted))
             self.__dict__.pop("roles", None)
 
 
