@@ -27,9 +27,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo_in_english(demo):
     """The demo, with English pages for the steps below (client1's demo language is German)."""
-    User.objects.filter(email__in=["client1@example.com", "broker1@example.com", "backoffice@example.com"]).update(
-        language="en"
-    )
+    # Saved one by one, not update(): a save forgets the signed-in user cached during the demo.
+    for user in User.objects.filter(email__in=["client1@example.com", "broker1@example.com", "backoffice@example.com"]):
+        user.language = "en"
+        user.save(update_fields=["language"])
 
 
 def latest_code(page: Page, base: str, number: str) -> str:
@@ -106,6 +107,7 @@ def test_client1_broker1_and_the_back_office_walk_the_demo(page: Page, live_serv
 
     # broker1 sends a signature request from client detail, with the client chosen.
     log_in(page, base, "broker1@example.com", DEMO_PASSWORD)
+    expect(page.get_by_test_id("user-menu")).to_have_text("broker1@example.com")
     page.get_by_test_id("role-nav").get_by_role("link", name="Clients").click()
     page.get_by_role("link", name=re.compile("Schmidt")).first.click()
     page.get_by_role("link", name="Send for signature").click()
@@ -114,6 +116,7 @@ def test_client1_broker1_and_the_back_office_walk_the_demo(page: Page, live_serv
 
     # The back office reaches admin, the audit trail and commissions from the menu.
     log_in(page, base, "backoffice@example.com", DEMO_PASSWORD)
+    expect(page.get_by_test_id("user-menu")).to_have_text("backoffice@example.com")
     menu = page.get_by_test_id("role-nav")
     for name, path in (
         ("Audit trail", "/admin/audit/auditevent/"),
