@@ -102,7 +102,8 @@ def revalue_slice(args) -> tuple[int, int, list[str]]:
     work, keep = args
     from django.db import connections, transaction
 
-    from intermediaries.valuation import MarketData, portfolio_revalue
+    from intermediaries.market_data import MarketData
+    from intermediaries.valuation import portfolio_revalue
 
     market = MarketData()  # closes and rates shared by the slice, as in a task
     days, failures = 0, []

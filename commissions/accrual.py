@@ -32,8 +32,8 @@ from django.db import transaction
 from django.db.models import Count, Sum
 
 from intermediaries import performance
+from intermediaries.market_data import fx_series
 from intermediaries.models import Transaction, TransactionType, Valuation
-from intermediaries.valuation import fx_series
 
 from .models import Accrual, CommissionMonth, Kind, Statement, month_end
 from .rules import RuleBook

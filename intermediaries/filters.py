@@ -136,9 +136,6 @@ class ZoneTransactionFilter(TransactionFilter):
         label=_("Instrument"), field_name="instrument", to_field_name="isin", queryset=None
     )
 
-    class Meta(TransactionFilter.Meta):
-        pass
-
     def __init__(self, *args, client, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["portfolio"].queryset = Portfolio.objects.filter(client=client).order_by("number")

@@ -18,8 +18,9 @@ from portal.accounts.roles import Role
 from portal.core.versioned_cache import cached_figures
 
 from . import performance
+from .market_data import fx_series
 from .models import Allocation, BookValuation, Holding, Portfolio, Price, Transaction, Valuation
-from .valuation import client_series, fx_series
+from .valuation import client_series
 
 ZERO = Decimal("0")
 PERIODS = list(performance.PERIODS)

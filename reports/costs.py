@@ -25,10 +25,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q
 
 from intermediaries import performance
+from intermediaries.market_data import MarketData, fx_series
 from intermediaries.models import Holding, TransactionType
 from intermediaries.performance.fx import ForwardSeries
 from intermediaries.selectors import transactions_of
-from intermediaries.valuation import MarketData, fx_series
 from portal.core.providers import ProviderMissing, provider
 
 ZERO = Decimal(0)
