@@ -11,12 +11,15 @@ class ClientsConfig(AppConfig):
         from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register, register_role_home
         from portal.notifications.registry import EMAIL, IN_APP, register_event
+        from portal.threads.registry import register_thread_kind
 
         from . import (
             permissions,  # noqa: F401  (registers this app's policies)
             signals,
         )
-        from .demo import demo_step
+        from . import threads
+        from .demo import demo_step, thread_demo_step
+        from .models import Client
 
         signals.connect()
         # The client zone's menu, in this order: Home (1), Portfolio (2-4, intermediaries), Documents
@@ -37,6 +40,18 @@ class ClientsConfig(AppConfig):
             required_channels={IN_APP},
             roles=zone,
         )
+        # The client's conversation with their broker, on the client's record.
+        register_thread_kind(
+            Client,
+            can_read=threads.client_thread_can_read,
+            can_write=threads.client_thread_can_write,
+            is_staff_side=threads.client_thread_is_staff_side,
+            participants=threads.client_thread_participants,
+            url=threads.client_thread_url,
+            subject=threads.client_thread_subject,
+            queryset=threads.client_thread_rows,
+        )
+        register_step(DemoStep(name="client conversation", run=thread_demo_step, order=85))
         # After the apps whose data the export collects (their demo steps come first).
         register_step(DemoStep(name="client profile", run=demo_step, order=90))
 

@@ -15,6 +15,7 @@ from portal.core.decorators import role_required
 from portal.core.lists import csv_response, filter_error_response, filtered, list_page
 from portal.core.versioned_cache import cached_figures
 from portal.shell.page import page_response
+from portal.threads.panel import thread_panel_html
 
 from . import exports, selectors, zone_selectors
 from .charts import line_chart
@@ -153,6 +154,8 @@ def client_detail(request, client_id):
 
     # Access was checked above for this actor; the section itself is the same for everyone who may see it.
     html = _cached_html("client-html", (client.pk, on), body)
+    # The conversation with the client is the viewer's own (their read state, the form's token): never cached.
+    html += thread_panel_html(request, client, title=_("Messages with the client"))
     if not client_may_share(actor=request.user, client=client):
         return page_response(request, "intermediaries/client_detail.html", body=html, title=client.name, status=status)
     return render(

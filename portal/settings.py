@@ -310,6 +310,10 @@ SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
 # sweep, or when the same report is asked for again; a report gets at most this many renders.
 REPORTS_STUCK_SECONDS = env.int("REPORTS_STUCK_SECONDS", default=300)
 REPORTS_RENDER_MAX_ATTEMPTS = env.int("REPORTS_RENDER_MAX_ATTEMPTS", default=5)
+# Message threads (portal/threads): a message's length, and its attachments (PDF, PNG, JPEG).
+THREADS_MAX_BODY_CHARS = env.int("THREADS_MAX_BODY_CHARS", default=5000)
+THREADS_MAX_ATTACHMENT_BYTES = env.int("THREADS_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
+THREADS_MAX_ATTACHMENTS = env.int("THREADS_MAX_ATTACHMENTS", default=5)
 
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
