@@ -16,8 +16,8 @@ class ClientsConfig(AppConfig):
         from . import (
             permissions,  # noqa: F401  (registers this app's policies)
             signals,
+            threads,
         )
-        from . import threads
         from .demo import demo_step, thread_demo_step
         from .models import Client
 

@@ -116,9 +116,7 @@ def test_back_office_reads_the_thread_without_a_form(cast, book, talk, login_as)
 
 def test_the_client_writes_from_the_panel_and_gets_it_back(cast, book, login_as):
     http = login_as(cast.client1)
-    response = http.post(
-        thread_url(book.anna), {"body": "Hello there", "files": [pdf_upload("a.pdf")]}, **HTMX
-    )
+    response = http.post(thread_url(book.anna), {"body": "Hello there", "files": [pdf_upload("a.pdf")]}, **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "Hello there" in html and "a.pdf" in html and 'data-testid="thread-form"' in html
@@ -176,7 +174,7 @@ def test_a_bad_message_number_is_400(cast, book, login_as, query):
 def test_the_poll_brings_only_the_new_messages_and_marks_them_read(cast, book, talk, login_as):
     _question, _note, answer = talk
     http = login_as(cast.client1)
-    assert 'data-after="%d"' % answer.pk in http.get(thread_url(book.anna) + f"?after={answer.pk}").content.decode()
+    assert f'data-after="{answer.pk}"' in http.get(thread_url(book.anna) + f"?after={answer.pk}").content.decode()
     later = message_post(actor=cast.broker1, obj=book.anna, body="Or at eleven?")
     html = http.get(thread_url(book.anna) + f"?after={answer.pk}").content.decode()
     assert "Or at eleven?" in html and "Of course" not in html
