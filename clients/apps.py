@@ -20,6 +20,7 @@ class ClientsConfig(AppConfig):
         )
         from .demo import demo_step, thread_demo_step
         from .models import Client
+        from .zone import DataExportPart, register_export_part
 
         signals.connect()
         # The client zone's menu, in this order: Home (1), Portfolio (2-4, intermediaries), Documents
@@ -52,6 +53,7 @@ class ClientsConfig(AppConfig):
             queryset=threads.client_thread_rows,
         )
         register_step(DemoStep(name="client conversation", run=thread_demo_step, order=85))
+        register_export_part(DataExportPart(key="messages", build=threads.client_thread_export, order=80))
         # After the apps whose data the export collects (their demo steps come first).
         register_step(DemoStep(name="client profile", run=demo_step, order=90))
 

@@ -54,3 +54,38 @@ def client_thread_subject(client: Client) -> str:
 
 def client_thread_rows():
     return Client.objects.select_related("user", "advisor")
+
+
+def client_thread_export(client: Client):
+    """For "download my data": the conversation as the client sees it (never an internal note), with
+    the files of its messages."""
+    from portal.core.client_zone import ExportFile
+    from portal.threads.selectors import thread_messages
+
+    if client.user is None or not client.user.is_active:
+        return [], []
+    messages = thread_messages(actor=client.user, obj=client, limit=None)
+    data, files = [], []
+    for message in messages:
+        names = []
+        for attachment in message.attachments.all():
+            name = f"messages/{message.pk}-{attachment.pk}-{attachment.name}"
+            names.append(name)
+            files.append(ExportFile(name=name, content=_reader(attachment)))
+        data.append(
+            {
+                "written": message.created_at.isoformat(),
+                "author": "you" if message.author_id == client.user_id else str(message.author),
+                "text": message.body,
+                "attachments": names,
+            }
+        )
+    return data, files
+
+
+def _reader(attachment):
+    def read() -> bytes:
+        with attachment.file.open("rb") as handle:
+            return handle.read()
+
+    return read
