@@ -172,10 +172,7 @@ def pack_entries(pack: EvidencePack, kind: EvidenceKind, case, *, progress=lambd
             "kind": kind,
             "case": case,
             "summary": summary,
-            "sections": [
-                {"section": s, "rows": [[_cell(v) for v in row] for row in s.rows], "file": f"{s.key}.csv"}
-                for s in sections
-            ],
+            "sections": [_section_table(s) for s in sections],
             "documents": documents,
             "built_at": timestamp(timezone.now()),
             "requested_at": timestamp(pack.created_at),
@@ -185,6 +182,27 @@ def pack_entries(pack: EvidencePack, kind: EvidenceKind, case, *, progress=lambd
     progress(80)
     entries = [pdf, *tables, *documents]
     return [*entries, *_manifests(pack, kind, case, entries)]
+
+
+def _section_table(section: EvidenceSection) -> dict:
+    """A section as the PDF lays it out: its cells as text and each column's share of the page width.
+
+    A column's share follows the length of its cells (within bounds), so a long JSON of changes
+    does not squeeze the time and the actor into a letter a line.
+    """
+    rows = [[_cell(value) for value in row] for row in section.rows]
+    weights = []
+    for index, column in enumerate(section.columns):
+        lengths = [len(str(column))] + [len(row[index]) for row in rows if index < len(row)]
+        # Short values (a time, an address) get room for the longest of them on one line.
+        weights.append(min(max(sum(lengths) / len(lengths), min(max(lengths), 26), 8), 40))
+    total = sum(weights) or 1
+    return {
+        "section": section,
+        "rows": rows,
+        "widths": [round(100 * weight / total, 1) for weight in weights],
+        "file": f"{section.key}.csv",
+    }
 
 
 def _manifests(pack, kind, case, entries: list[PackEntry]) -> list[PackEntry]:
