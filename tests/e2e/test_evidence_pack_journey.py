@@ -18,7 +18,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_back_office_downloads_the_evidence_pack_of_a_signed_request(
-    page: Page, live_server, settings, tmp_path, cast, book
+    page: Page,
+    live_server,
+    settings,
+    tmp_path,
+    cast,
+    book,  # noqa: F811 (the fixture imported above)
 ):
     settings.PORTAL_REQUIRE_2FA = False
     settings.MEDIA_ROOT = tmp_path / "media"
