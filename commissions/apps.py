@@ -18,7 +18,7 @@ class CommissionsConfig(AppConfig):
         from portal.core.work import register_work_count
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
-        from . import permissions  # noqa: F401  (registers this app's policies)
+        from . import evidence, permissions  # noqa: F401  (permissions registers this app's policies)
         from .demo import demo_step
         from .permissions import READER_ROLES
         from .roles import backoffice_permissions_grant
@@ -66,6 +66,7 @@ class CommissionsConfig(AppConfig):
             roles={Role.INTERMEDIARY, Role.FIRM_MANAGER},
         )
         register_step(DemoStep(name="commissions: plans, accruals, statements", run=demo_step, order=30))
+        evidence.register()  # the evidence pack of a statement (portal/evidence)
         post_migrate.connect(
             backoffice_permissions_grant, sender=self, dispatch_uid="commissions.backoffice_permissions"
         )

@@ -15,6 +15,7 @@ class SigningConfig(AppConfig):
 
         from . import (
             client_zone,
+            evidence,
             permissions,  # noqa: F401  (registers this app's policies)
         )
         from .demo import demo_step
@@ -94,6 +95,7 @@ class SigningConfig(AppConfig):
         )
         register_step(DemoStep(name="signature requests", run=demo_step, order=30))
         client_zone.register()
+        evidence.register()  # the evidence pack of a signed request (portal/evidence)
 
         from portal.audit.actions import register_actions
         from portal.core.work import register_work_count

@@ -7,7 +7,8 @@ Actions on a request (`SignatureRequest.objects.restrict(actor, action)`, `reque
 - sign — the client's side (read, ask for a code, sign, decline): only the addressed person,
   and only once the request was sent;
 - read — attachments and the signed PDF: either side;
-- handle — mark signed requests processed or returned: back-office staff.
+- handle — mark signed requests processed or returned: back-office staff;
+- evidence — build and read the evidence pack of a signed request: back office and compliance.
 
 Writing requests is for brokers (`can_write_requests`), to the people their address books hold;
 checking a signed PDF is for staff (`can_verify_pdfs`). Anything outside this policy does not
@@ -26,7 +27,7 @@ DRAFT = SignatureRequest.Status.DRAFT
 
 class SignatureRequestPolicy(Policy):
     model = SignatureRequest
-    actions = ("follow", "change", "sign", "read", "handle")
+    actions = ("follow", "change", "sign", "read", "handle", "evidence")
 
     def scope(self, actor, action):
         if action == "sign":
@@ -35,6 +36,9 @@ class SignatureRequestPolicy(Policy):
             return self.scope(actor, "follow") | self.scope(actor, "sign")
         if action == "handle":
             return Q(status__in=SignatureRequest.SIGNED_STATES) if can_handle(actor) else NOTHING
+        if action == "evidence":
+            oversight = actor.has_role(Role.BACKOFFICE, Role.COMPLIANCE)
+            return Q(status__in=SignatureRequest.SIGNED_STATES) if oversight else NOTHING
         scope = NOTHING
         if action == "follow" and actor.has_role(Role.BACKOFFICE):
             scope |= ~Q(status=DRAFT)
