@@ -12,7 +12,7 @@ def _kind_choices():
 
 
 class ApprovalFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=_kind_choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=[])
     state = django_filters.ChoiceFilter(label=_("State"), choices=Approval.State.choices)
     to_decide = django_filters.BooleanFilter(
         label=_("Waiting for my decision"),
@@ -24,11 +24,19 @@ class ApprovalFilter(django_filters.FilterSet):
         model = Approval
         fields = ["kind", "state", "to_decide"]
 
+    def __init__(self, *args, actor=None, **kwargs):
+        # Pages pass the actor; the API's filter backend passes the request, whose user it is.
+        super().__init__(*args, **kwargs)
+        # Kinds are registered by the apps at start-up: read them per list, not at import.
+        self.filters["kind"].extra["choices"] = _kind_choices()
+        self.actor = actor if actor is not None else getattr(self.request, "user", None)
+
     def filter_to_decide(self, queryset, name, value):
         if value is None:
             return queryset
         from .selectors import approvals_to_decide
 
-        user = getattr(self.request, "user", None)
-        waiting = approvals_to_decide(actor=user).values("pk") if user is not None else Approval.objects.none()
+        if self.actor is None:
+            return queryset.none()
+        waiting = approvals_to_decide(actor=self.actor).values("pk")
         return queryset.filter(pk__in=waiting) if value else queryset.exclude(pk__in=waiting)

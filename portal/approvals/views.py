@@ -28,7 +28,7 @@ PAGE_SIZE = 25
 @require_GET
 def approval_list_view(request):
     rows = selectors.approval_list(actor=request.user)
-    listing = list_page(request, ApprovalFilter, rows, per_page=PAGE_SIZE, request=request)
+    listing = list_page(request, ApprovalFilter, rows, per_page=PAGE_SIZE, actor=request.user)
     template = "approvals/partials/_approval_rows.html" if request.htmx else "approvals/approval_list.html"
     return render(request, template, listing.context, status=listing.status)
 
@@ -36,7 +36,7 @@ def approval_list_view(request):
 @login_required
 @require_GET
 def approval_list_export(request):
-    export = filtered(request, ApprovalFilter, selectors.approval_list(actor=request.user), request=request)
+    export = filtered(request, ApprovalFilter, selectors.approval_list(actor=request.user), actor=request.user)
     if not export.is_valid():
         return filter_error_response(export)
     return csv_response(

@@ -73,11 +73,12 @@ DECISION_RESPONSES = {
         description="The decision is not possible: you made the case (`four_eyes`), you decided it already, "
         "it is no longer pending, or (reject) the `reason` is missing."
     ),
-    403: OpenApiResponse(
-        description="Not one of the kind's approvers, or the kind needs a second factor: an API key cannot "
-        "prove one (`second_factor_required`); decide in the portal."
-    ),
 }
+DECISION_DESCRIPTION = (
+    "A 403 answers a caller who is not one of the kind's approvers, and an API key deciding a kind that "
+    "needs a second factor (`second_factor_required`): a key cannot prove one, so such cases are decided "
+    "in the portal."
+)
 
 
 class _DecisionView(APIView):
@@ -122,7 +123,10 @@ def _reloaded(request, approval):
 
 class ApprovalApproveView(_DecisionView):
     @extend_schema(
-        request=serializers.ApproveSerializer, responses=DECISION_RESPONSES, operation_id="approvals_approve"
+        request=serializers.ApproveSerializer,
+        responses=DECISION_RESPONSES,
+        operation_id="approvals_approve",
+        description=DECISION_DESCRIPTION,
     )
     def post(self, request, approval_id):
         return super().post(request, approval_id)
@@ -139,7 +143,12 @@ class ApprovalApproveView(_DecisionView):
 class ApprovalRejectView(_DecisionView):
     input_serializer = serializers.RejectSerializer
 
-    @extend_schema(request=serializers.RejectSerializer, responses=DECISION_RESPONSES, operation_id="approvals_reject")
+    @extend_schema(
+        request=serializers.RejectSerializer,
+        responses=DECISION_RESPONSES,
+        operation_id="approvals_reject",
+        description=DECISION_DESCRIPTION,
+    )
     def post(self, request, approval_id):
         return super().post(request, approval_id)
 
