@@ -22,9 +22,9 @@ class CommissionsConfig(AppConfig):
 
         from . import permissions  # noqa: F401  (registers this app's policies)
         from .demo import demo_step
+        from .models import Statement
         from .permissions import READER_ROLES
         from .roles import backoffice_permissions_grant
-        from .models import Statement
         from .selectors import accruals_for_disclosure
         from .services import STATEMENT_KIND, statement_decided, statement_describe
 

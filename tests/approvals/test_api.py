@@ -37,7 +37,9 @@ def post(secret, target, body=None, **headers):
 def test_the_list_filters_by_kind_and_state_and_carries_the_seed_columns(cast, kinds, keys):
     limit = request_limit(cast)
     credit = request_credit(cast)
-    body = Client().get(LIST, {"kind": "tests.credit"}, **auth(keys["backoffice"])).json()
+    response = Client().get(LIST, {"kind": "tests.credit"}, **auth(keys["backoffice"]))
+    body = response.json()
+    assert response.status_code == 200, body
     assert [row["id"] for row in body["results"]] == [credit.pk]
     row = body["results"][0]
     for column in ("approved_by", "rejected_by", "approved_at", "rejected_at", "rejection_reason"):
