@@ -6,7 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.accounts.two_factor import second_factor_state, session_verified
+from portal.accounts.two_factor import second_factor_state
+from portal.approvals.admin_actions import reject_with_reason, run_for_each
 from portal.core.admin import ReadOnlyAdmin, RestrictedAdmin
 
 from . import services
@@ -56,10 +57,6 @@ class CommissionRuleAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
-def _verified(request) -> bool:
-    return session_verified(request.user)
-
-
 @admin.register(CommissionMonth)
 class CommissionMonthAdmin(admin.ModelAdmin):
     list_display = ["period", "status", "last_accrued_at", "closed_at", "closed_by"]
@@ -101,14 +98,15 @@ class CommissionMonthAdmin(admin.ModelAdmin):
 
 @admin.register(Statement)
 class StatementAdmin(RestrictedAdmin):
-    """Approve (never the preparer: four eyes) and mark paid; both need a verified second factor."""
+    """Approve or reject (never the preparer: four eyes, through the approval engine) and mark paid, all
+    with a verified second factor; prepare a rejected statement again."""
 
     list_display = ["period", "beneficiary", "firm", "total", "status", "prepared_by", "approved_by", "paid_at"]
     list_filter = ["status", "period", "firm"]
     list_select_related = ["beneficiary", "firm", "prepared_by", "approved_by"]
     search_fields = ["beneficiary__email", "beneficiary__last_name", "payment_reference"]
     readonly_fields = [f.name for f in Statement._meta.fields]
-    actions = ["approve", "mark_paid"]
+    actions = ["approve", "reject", "resubmit", "mark_paid"]
 
     def has_add_permission(self, request):
         return False
@@ -127,18 +125,15 @@ class StatementAdmin(RestrictedAdmin):
         return super().changelist_view(request, extra_context=extra_context)
 
     def _run(self, request, queryset, service, done_message):
-        count = 0
-        for statement in queryset:
-            try:
-                service(actor=request.user, statement_id=statement.pk, second_factor_verified=_verified(request))
-            except (ValidationError, PermissionDenied) as error:
-                self.message_user(
-                    request, f"{statement}: {' '.join(getattr(error, 'messages', [str(error)]))}", messages.ERROR
-                )
-                continue
-            count += 1
-        if count:
-            self.message_user(request, done_message(count), messages.SUCCESS)
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda statement, verified: service(
+                actor=request.user, statement_id=statement.pk, second_factor_verified=verified
+            ),
+            done_message,
+        )
 
     @admin.action(description=_("Approve the selected statements (four eyes; needs a second factor)"))
     def approve(self, request, queryset):
@@ -147,6 +142,28 @@ class StatementAdmin(RestrictedAdmin):
             queryset,
             services.statement_approve,
             lambda n: ngettext("%d statement approved.", "%d statements approved.", n) % n,
+        )
+
+    @admin.action(description=_("Reject the selected statements (asks for a reason; needs a second factor)"))
+    def reject(self, request, queryset):
+        return reject_with_reason(
+            self,
+            request,
+            queryset,
+            action="reject",
+            reject=lambda statement, reason, verified: services.statement_reject(
+                actor=request.user, statement_id=statement.pk, reason=reason, second_factor_verified=verified
+            ),
+        )
+
+    @admin.action(description=_("Prepare the selected rejected statements again (asks for a new approval)"))
+    def resubmit(self, request, queryset):
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda statement, verified: services.statement_resubmit(actor=request.user, statement_id=statement.pk),
+            lambda n: ngettext("%d statement prepared again.", "%d statements prepared again.", n) % n,
         )
 
     @admin.action(description=_("Mark the selected statements paid (needs a second factor)"))

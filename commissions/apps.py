@@ -11,6 +11,8 @@ class CommissionsConfig(AppConfig):
 
         from portal.accounts.roles import Role
         from portal.api.scopes import register_scope_group
+        from portal.approvals.events import approval_decided
+        from portal.approvals.registry import register_approval_kind
         from portal.audit.actions import register_actions
         from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register
@@ -20,9 +22,11 @@ class CommissionsConfig(AppConfig):
 
         from . import evidence, permissions  # noqa: F401  (permissions registers this app's policies)
         from .demo import demo_step
+        from .models import Statement
         from .permissions import READER_ROLES
         from .roles import backoffice_permissions_grant
         from .selectors import accruals_for_disclosure
+        from .services import STATEMENT_KIND, statement_decided, statement_describe
 
         provide("commissions.disclosure", accruals_for_disclosure)
 
@@ -34,6 +38,17 @@ class CommissionsConfig(AppConfig):
                 order=20,
             )
         )
+        # Four eyes on every statement: another back-office person, with a verified second factor.
+        register_approval_kind(
+            STATEMENT_KIND,
+            model=Statement,
+            label=_("Commission statement"),
+            approver_roles={Role.BACKOFFICE},
+            second_factor=True,
+            describe=statement_describe,
+            maker_of=lambda statement: statement.prepared_by,
+        )
+        approval_decided.connect(statement_decided, dispatch_uid="commissions.statement_decided")
         register_work_count(
             _("Commission statements to approve"),
             "admin:commissions_statement_changelist",
@@ -49,6 +64,8 @@ class CommissionsConfig(AppConfig):
                 "commissions.month_closed": _("Commission month closed"),
                 "commissions.statement_prepared": _("Commission statement prepared"),
                 "commissions.statement_approved": _("Commission statement approved"),
+                "commissions.statement_rejected": _("Commission statement rejected"),
+                "commissions.statement_resubmitted": _("Commission statement prepared again"),
                 "commissions.statement_paid": _("Commission statement marked paid"),
             }
         )

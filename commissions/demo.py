@@ -1,6 +1,7 @@
 """Demo data: a house plan, Alpha Invest's plan with the manager's override, a dated change for
 broker1, six months of accruals, and the payout run for the finished months (closed by admin,
-approved by backoffice, older ones paid)."""
+approved by backoffice, older ones paid). The newest closed month waits for backoffice@'s approval
+(prepared by admin@), and one of its statements was rejected by backoffice@ with a reason."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -103,4 +104,29 @@ def demo_step(*, scale: str, stdout) -> None:
         services.statement_approve(actor=backoffice, statement_id=statement.pk, second_factor_verified=True)
         if statement.period <= paid_until:
             services.statement_mark_paid(actor=backoffice, statement_id=statement.pk, second_factor_verified=True)
-    stdout.write(f"  commissions: {len(closable)} months closed, statements approved and paid by back office")
+    newest = closable[-1]
+    rejected_before = Statement.objects.filter(status=Statement.Status.REJECTED).exists()
+    first = Statement.objects.filter(period=newest, status=Statement.Status.PREPARED).order_by("pk").first()
+    if first is not None and not rejected_before and not _rejection_in_history():
+        services.statement_reject(
+            actor=backoffice,
+            statement_id=first.pk,
+            reason=REJECTION_REASON,
+            second_factor_verified=True,
+        )
+    stdout.write(
+        f"  commissions: {len(closable)} months closed, statements approved and paid by back office; "
+        f"{newest:%Y-%m} waits for approval, one statement rejected"
+    )
+
+
+REJECTION_REASON = (
+    "The override for the firm manager appears twice; please check Alpha Invest's plan and prepare it again."
+)
+
+
+def _rejection_in_history() -> bool:
+    """Whether a statement was ever rejected (the demo rejects one once, even after it was prepared again)."""
+    from portal.approvals.models import Approval
+
+    return Approval.objects.filter(kind=services.STATEMENT_KIND, state=Approval.State.REJECTED).exists()

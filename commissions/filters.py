@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from portal.core.filters import ordered_range_form
 
 from .models import Accrual, AssetClass, Kind, Statement
+from .permissions import sees_everything
 
 MAX_ID = 2**63 - 1
 
@@ -37,12 +38,29 @@ class YearFilter(django_filters.NumberFilter):
 class StatementFilter(django_filters.FilterSet):
     year = YearFilter(label=_("Year"), field_name="period", lookup_expr="year")
     month = django_filters.DateFilter(label=_("Month (first day)"), field_name="period")
-    status = django_filters.ChoiceFilter(label=_("Payout status"), choices=Statement.Status.choices)
+    status = django_filters.ChoiceFilter(
+        label=_("Payout status"), choices=Statement.Status.choices, method="filter_status"
+    )
     beneficiary = IdFilter(label=_("Person"), field_name="beneficiary_id")
 
     class Meta:
         model = Statement
         fields = ["year", "month", "status", "beneficiary"]
+
+    def __init__(self, *args, actor=None, **kwargs):
+        # Pages pass the actor; the API's filter backend passes the request, whose user it is.
+        super().__init__(*args, **kwargs)
+        self.actor = actor if actor is not None else getattr(self.request, "user", None)
+
+    def filter_status(self, queryset, name, value):
+        # A beneficiary reads a rejected statement as in review: it is found under "prepared", and
+        # asking for "rejected" finds nothing, so the filter does not tell them what the page hides.
+        if self.actor is not None and not sees_everything(self.actor):
+            if value == Statement.Status.PREPARED:
+                return queryset.filter(status__in=[Statement.Status.PREPARED, Statement.Status.REJECTED])
+            if value == Statement.Status.REJECTED:
+                return queryset.none()
+        return queryset.filter(status=value)
 
 
 class AccrualFilter(django_filters.FilterSet):

@@ -212,13 +212,16 @@ class Statement(models.Model):
     """One person's commissions for one month and their payout status.
 
     While the month is open the totals follow the accruals; closing the month prepares the
-    statement (totals frozen, PDF rendered). Another back-office person approves it (four eyes:
-    never the one who prepared it), then it is marked paid.
+    statement (totals frozen, PDF rendered) and asks the approval engine for a second pair of eyes
+    (portal.approvals, kind "commissions.statement"): another back-office person approves it (never
+    the one who prepared it), then it is marked paid; or rejects it with a reason, after which back
+    office prepares it again (a new approval). The beneficiary sees a rejected statement as "in review".
     """
 
     class Status(models.TextChoices):
         ACCRUED = "accrued", _("Accrued")
         PREPARED = "prepared", _("Prepared, awaiting approval")
+        REJECTED = "rejected", _("Rejected, to be prepared again")
         APPROVED = "approved", _("Approved")
         PAID = "paid", _("Paid")
 
@@ -249,6 +252,11 @@ class Statement(models.Model):
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("approved by"), on_delete=models.PROTECT, null=True, related_name="+"
     )
+    rejected_at = models.DateTimeField(_("rejected"), null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("rejected by"), on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    rejection_reason = models.TextField(_("rejection reason"), blank=True)
     paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
     paid_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -286,6 +294,17 @@ class Statement(models.Model):
     @property
     def period_end(self) -> date:
         return month_end(self.period)
+
+    def status_seen_by(self, viewer_sees_everything: bool) -> str:
+        """The status as its reader may know it: back office sees a rejection; the beneficiary and their
+        firm see a prepared or rejected statement as in review (it is not paid either way)."""
+        if not viewer_sees_everything and self.status in (self.Status.PREPARED, self.Status.REJECTED):
+            return IN_REVIEW
+        return self.status
+
+
+# What a beneficiary reads for a statement back office has not approved yet (prepared or rejected).
+IN_REVIEW = "in_review"
 
 
 class Accrual(models.Model):

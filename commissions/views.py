@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from portal.approvals.selectors import approvals_of
 from portal.core.decorators import role_required
 from portal.core.files import stored_file_response
 from portal.core.lists import csv_response, filter_error_response, filtered, list_page, plain_number
@@ -15,11 +16,14 @@ from portal.core.lists import csv_response, filter_error_response, filtered, lis
 from . import selectors
 from .filters import AccrualFilter, StatementFilter
 from .permissions import READER_ROLES, firm_seen, sees_everything
+from .templatetags.commissions_status import status_label
 
 
 @role_required(*READER_ROLES)
 def statement_list_view(request):
-    listing = list_page(request, StatementFilter, selectors.statement_list(actor=request.user), per_page=24)
+    listing = list_page(
+        request, StatementFilter, selectors.statement_list(actor=request.user), per_page=24, actor=request.user
+    )
     valid = listing.status == 200
     return render(
         request,
@@ -28,6 +32,7 @@ def statement_list_view(request):
             **listing.context,
             "firm": selectors.statement_list_title_firm(actor=request.user),
             "shows_people": sees_everything(request.user) or bool(firm_seen(request.user)),
+            "sees_all": sees_everything(request.user),
             "people": selectors.statement_people(actor=request.user),
             "totals": selectors.statement_totals(statements=listing.filter.qs) if valid else [],
         },
@@ -38,9 +43,10 @@ def statement_list_view(request):
 @role_required(*READER_ROLES)
 def statement_list_export(request):
     """The list's rows as CSV, filtered exactly like the page (the same FilterSet)."""
-    export = filtered(request, StatementFilter, selectors.statement_list(actor=request.user))
+    export = filtered(request, StatementFilter, selectors.statement_list(actor=request.user), actor=request.user)
     if not export.is_valid():
         return filter_error_response(export)
+    sees_all = sees_everything(request.user)
     header = [
         _("Month"),
         _("Person"),
@@ -70,7 +76,7 @@ def statement_list_export(request):
                 plain_number(s.override),
                 plain_number(s.total),
                 s.currency,
-                s.get_status_display(),
+                status_label(s, sees_all),
                 s.accrual_count,
             ]
             for s in export.qs.iterator(chunk_size=2000)
@@ -82,9 +88,13 @@ def statement_list_export(request):
 def statement_detail(request, statement_id):
     statement = selectors.access_statement(actor=request.user, statement_id=statement_id)
     listing = list_page(request, AccrualFilter, selectors.accruals_of(statement=statement), per_page=50)
+    sees_all = sees_everything(request.user)
     context = {
         "statement": statement,
         "breakdown": selectors.statement_breakdown(statement=statement),
+        "sees_all": sees_all,
+        # Back office sees the statement's approvals and their reasons; the beneficiary does not.
+        "approvals": approvals_of(statement) if sees_all and not request.htmx else [],
         **listing.context,
     }
     if request.htmx:

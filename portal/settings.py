@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         "options": {"expires": 290},
     },
+    # Approvals past their due time expire (the engine's beat task; a re-run finds nothing to do).
+    "approvals-expire": {
+        "task": "portal.approvals.tasks.approvals_expire",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     # Signature requests past their deadline expire; code rounds nobody finished end.
     "signing-sweep": {
         "task": "signing.tasks.signing_sweep",

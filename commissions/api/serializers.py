@@ -1,10 +1,23 @@
 from rest_framework import serializers
 
 from commissions.models import Accrual, Statement
+from commissions.permissions import sees_everything
 from portal.api.fields import ModelSerializer
 
 
+class StatementStatusField(serializers.ChoiceField):
+    """The status as the caller may know it: a rejected statement reads "prepared" (in review) to
+    anyone but back office and compliance, as on the pages."""
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        if value == Statement.Status.REJECTED and not (request is not None and sees_everything(request.user)):
+            return Statement.Status.PREPARED.value
+        return super().to_representation(value)
+
+
 class StatementSerializer(ModelSerializer):
+    status = StatementStatusField(choices=Statement.Status.choices, read_only=True)
     beneficiary = serializers.EmailField(source="beneficiary.email", read_only=True)
     month = serializers.DateField(source="period", read_only=True)
     pdf_available = serializers.SerializerMethodField()

@@ -32,6 +32,8 @@ def test_every_operation_takes_one_request_format(schema):
         if "requestBody" in operation
     }
     assert formats == {
+        ("post", "/api/v1/approvals/{approval_id}/approve/"): ["application/json"],
+        ("post", "/api/v1/approvals/{approval_id}/reject/"): ["application/json"],
         ("post", "/api/v1/reports/"): ["application/json"],
         ("post", "/api/v1/signature-requests/"): ["multipart/form-data"],
         ("post", "/api/v1/signature-requests/{request_id}/cancel/"): ["application/json"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 
 from portal.accounts.models import PhoneVerification
+from portal.approvals.models import Approval
 from portal.audit.actions import _labels
 from signing.models import SigningChallenge
 from signing.services import HANDLING_OUTCOMES
@@ -29,6 +30,8 @@ DYNAMIC = {
     "auth.phone_code_": [s for s in PhoneVerification.Status.values if s != PhoneVerification.Status.ACTIVE],
     # signature_request_handle(): the back office's outcomes.
     "signing.request_": [str(outcome) for outcome in HANDLING_OUTCOMES],
+    # approvals.services._finish(): a case ends approved, rejected, withdrawn or expired.
+    "approvals.": [s for s in Approval.State.values if s != Approval.State.PENDING],
 }
 
 

@@ -12,6 +12,7 @@ from intermediaries.models import Instrument
 from portal.api.demo import DEMO_KEY_NAME
 from portal.api.demo import demo_step as api_demo
 from portal.api.models import ApiKey
+from portal.approvals.models import Approval
 from reports.demo import demo_step as reports_demo
 from reports.models import Report
 
@@ -31,10 +32,21 @@ def test_the_commissions_demo_closes_and_pays_past_months_and_can_run_twice(
     assert CommissionPlan.objects.count() == 3
     september = Statement.objects.filter(period="2026-09-01")
     assert september.exists()
-    # The newest closed month awaits the second pair of eyes; the open months keep accruing.
+    # The newest closed month awaits the second pair of eyes (prepared by admin, to be approved by
+    # back office), one of its statements rejected with a reason; the open months keep accruing.
     assert CommissionMonth.objects.filter(status="closed").count() == 5
-    assert set(september.values_list("status", flat=True)) == {"prepared"}
+    assert sorted(september.values_list("status", flat=True)) == ["prepared"] * (september.count() - 1) + ["rejected"]
+    rejected = september.get(status="rejected")
+    assert rejected.rejected_by == cast.backoffice and "override" in rejected.rejection_reason
     assert all(s.pdf for s in september)
+    waiting = Approval.objects.filter(kind="commissions.statement", state="pending")
+    assert waiting.count() == september.count() - 1 and {a.maker for a in waiting} == {cast.admin}
+    assert Approval.objects.filter(kind="commissions.statement", state="rejected").count() == 1
+    # Approved and paid months (none in this small book: its bookings start in September) have one
+    # approval each, granted by back office.
+    approved = Approval.objects.filter(kind="commissions.statement", state="approved")
+    assert approved.count() == Statement.objects.filter(status__in=["approved", "paid"]).count()
+    assert {d.actor for a in approved for d in a.decisions.all()} <= {cast.backoffice}
     assert cast.manager.has_perm("commissions.view_firm_commissions")
 
 
