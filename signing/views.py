@@ -26,7 +26,6 @@ from portal.core.uploads import UNKNOWN_KIND, UploadTooLarge
 
 from . import addressbook, permissions, selectors, services
 from .filters import SignatureRequestFilter
-from .inbox import KIND as INBOX_KIND
 from .forms import (
     AttachmentForm,
     CancelForm,
@@ -37,6 +36,7 @@ from .forms import (
     SignatureRequestForm,
     VerifyForm,
 )
+from .inbox import KIND as INBOX_KIND
 from .models import SignatureRequest
 from .pdf import signed_pdf_verify
 from .validators import iban_display

@@ -43,5 +43,9 @@ class InboxFilterForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee = forms.IntegerField(
-        label=_("Colleague"), error_messages={"required": _("Choose a colleague from the list."), "invalid": _("Choose a colleague from the list.")},
+        label=_("Colleague"),
+        error_messages={
+            "required": _("Choose a colleague from the list."),
+            "invalid": _("Choose a colleague from the list."),
+        },
     )

@@ -33,10 +33,7 @@ def inbox_items(
     if assigned not in ASSIGNED_CHOICES or sort not in SORTS or status not in STATUSES:
         raise ValueError(f"bad inbox filter: assigned={assigned!r} sort={sort!r} status={status!r}")
     items = WorkItem.objects.restrict(actor, "view").select_related("assignee")
-    if status == "open":
-        items = items.filter(closed_at__isnull=True)
-    else:
-        items = items.filter(closed_at__isnull=False)
+    items = items.filter(closed_at__isnull=status == "open")
     if kind:
         items = items.filter(kind=kind)
     if assigned == "me":

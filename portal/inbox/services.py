@@ -103,9 +103,7 @@ def work_item_close(*, kind: str, obj, state: str | None = None) -> None:
 
 def _locked(kind, content_type, object_id) -> WorkItem | None:
     return (
-        WorkItem.objects.select_for_update()
-        .filter(kind=kind, content_type=content_type, object_id=object_id)
-        .first()
+        WorkItem.objects.select_for_update().filter(kind=kind, content_type=content_type, object_id=object_id).first()
     )
 
 

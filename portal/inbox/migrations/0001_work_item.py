@@ -7,39 +7,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkItem',
+            name="WorkItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=64, verbose_name='kind')),
-                ('object_id', models.PositiveBigIntegerField(verbose_name='object id')),
-                ('subject', models.CharField(max_length=250, verbose_name='subject')),
-                ('party', models.CharField(blank=True, max_length=200, verbose_name='customer or partner')),
-                ('queue', models.CharField(blank=True, max_length=64, verbose_name='queue')),
-                ('state', models.CharField(blank=True, max_length=100, verbose_name='state')),
-                ('url', models.CharField(max_length=500, verbose_name='link')),
-                ('opened_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='opened')),
-                ('due_at', models.DateTimeField(blank=True, null=True, verbose_name='due')),
-                ('assigned_at', models.DateTimeField(blank=True, null=True, verbose_name='assigned')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed')),
-                ('assignee', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assignee')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='contenttypes.contenttype', verbose_name='object type')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=64, verbose_name="kind")),
+                ("object_id", models.PositiveBigIntegerField(verbose_name="object id")),
+                ("subject", models.CharField(max_length=250, verbose_name="subject")),
+                ("party", models.CharField(blank=True, max_length=200, verbose_name="customer or partner")),
+                ("queue", models.CharField(blank=True, max_length=64, verbose_name="queue")),
+                ("state", models.CharField(blank=True, max_length=100, verbose_name="state")),
+                ("url", models.CharField(max_length=500, verbose_name="link")),
+                ("opened_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="opened")),
+                ("due_at", models.DateTimeField(blank=True, null=True, verbose_name="due")),
+                ("assigned_at", models.DateTimeField(blank=True, null=True, verbose_name="assigned")),
+                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="closed")),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assignee",
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        to="contenttypes.contenttype",
+                        verbose_name="object type",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work item',
-                'verbose_name_plural': 'work items',
-                'ordering': ['opened_at', 'id'],
-                'indexes': [models.Index(fields=['content_type', 'object_id'], name='inbox_item_object_idx'), models.Index(fields=['closed_at', 'kind', 'opened_at'], name='inbox_item_open_idx'), models.Index(fields=['closed_at', 'due_at'], name='inbox_item_due_idx'), models.Index(fields=['assignee', 'closed_at'], name='inbox_item_assignee_idx')],
-                'constraints': [models.UniqueConstraint(fields=('kind', 'content_type', 'object_id'), name='inbox_item_one_per_object'), models.CheckConstraint(condition=models.Q(('assignee__isnull', True), ('assigned_at__isnull', False), _connector='OR'), name='inbox_item_assigned_at')],
+                "verbose_name": "work item",
+                "verbose_name_plural": "work items",
+                "ordering": ["opened_at", "id"],
+                "indexes": [
+                    models.Index(fields=["content_type", "object_id"], name="inbox_item_object_idx"),
+                    models.Index(fields=["closed_at", "kind", "opened_at"], name="inbox_item_open_idx"),
+                    models.Index(fields=["closed_at", "due_at"], name="inbox_item_due_idx"),
+                    models.Index(fields=["assignee", "closed_at"], name="inbox_item_assignee_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("kind", "content_type", "object_id"), name="inbox_item_one_per_object"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("assignee__isnull", True), ("assigned_at__isnull", False), _connector="OR"),
+                        name="inbox_item_assigned_at",
+                    ),
+                ],
             },
         ),
     ]
