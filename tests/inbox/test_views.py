@@ -242,3 +242,15 @@ class TestQueryBudget:
         with django_assert_max_num_queries(budget):
             page = client.get(LIST, query)
         assert page.status_code == 200 and len(subjects(page)) >= 3
+
+
+class TestAdmin:
+    def test_admin_lists_items_through_the_policy_and_edits_none(self, cast, login_as, credit_kind):
+        item = signed_case(1)
+        client = login_as(cast.admin)
+        changelist = client.get(reverse("admin:inbox_workitem_changelist"))
+        assert changelist.status_code == 200 and "Case 1" in changelist.text
+        change = reverse("admin:inbox_workitem_change", args=[item.pk])
+        assert client.post(change, {"subject": "Changed", "assignee": cast.admin.pk}).status_code == 403
+        assert WorkItem.objects.get(pk=item.pk).subject == "Case 1"
+        assert login_as(cast.backoffice).get(reverse("admin:inbox_workitem_changelist")).status_code == 403
