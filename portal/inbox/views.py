@@ -44,7 +44,12 @@ def _rows(items, *, actor, colleagues) -> list[dict]:
             "kind_label": labels.get(item.kind, item.kind),
             "overdue": item.is_overdue(now),
             "mine": item.assignee_id == actor.pk,
-            "colleagues": [c for c in colleagues.get(item.kind, []) if c.pk != item.assignee_id],
+            # Not the one who has it; nor the actor while nobody has it (they claim it instead).
+            "colleagues": [
+                c
+                for c in colleagues.get(item.kind, [])
+                if c.pk != item.assignee_id and (item.assignee_id or c.pk != actor.pk)
+            ],
         }
         for item in items
     ]
