@@ -32,12 +32,6 @@ class SigningConfig(AppConfig):
                 active_for=frozenset({"signing:inbox-detail"}),
             ),
             NavItem(
-                label=_("Signed requests"),
-                url_name="signing:backoffice-inbox",
-                roles=frozenset({Role.BACKOFFICE}),
-                order=20,
-            ),
-            NavItem(
                 label=_("Verify PDF"),
                 url_name="signing:verify",
                 roles=frozenset({Role.BACKOFFICE, Role.COMPLIANCE}),
@@ -98,16 +92,20 @@ class SigningConfig(AppConfig):
         evidence.register()  # the evidence pack of a signed request (portal/evidence)
 
         from portal.audit.actions import register_actions
-        from portal.core.work import register_work_count
+        from portal.inbox.registry import register_inbox_kind
 
-        from .selectors import backoffice_inbox
+        from .inbox import KIND, signed_requests_inbox_sync
 
-        register_work_count(
-            _("Signed requests waiting"),
-            "signing:backoffice-inbox",
-            {Role.BACKOFFICE},
-            lambda *, actor: backoffice_inbox(actor=actor).count(),
+        # Signed requests wait in the back office's work inbox (their old page redirects there);
+        # the back office's home counts them and links to the inbox filtered to them.
+        register_inbox_kind(
+            KIND,
+            label=_("Signed request"),
+            roles={Role.BACKOFFICE},
             order=10,
+            sync=signed_requests_inbox_sync,
+            count_label=_("Signed requests waiting"),
+            count_order=10,
         )
         register_actions(
             {

@@ -41,22 +41,6 @@ def access_signature_request(*, actor, request_id) -> SignatureRequest:
         raise Http404 from None
 
 
-def backoffice_inbox(*, actor, state: str = "open") -> QuerySet[SignatureRequest]:
-    """Signed requests for the back office: `open` (waiting), `processed`, `returned` or `all`."""
-    states = {
-        "open": [Status.SIGNED],
-        "processed": [Status.PROCESSED],
-        "returned": [Status.RETURNED],
-        "all": list(SignatureRequest.SIGNED_STATES),
-    }.get(state, [Status.SIGNED])
-    return (
-        _base(actor, "handle")
-        .filter(status__in=states)
-        .select_related("evidence")
-        .order_by("signed_at" if state == "open" else "-signed_at", "id")
-    )
-
-
 # --- the client's side ------------------------------------------------------------------
 
 

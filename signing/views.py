@@ -1,8 +1,10 @@
-"""Pages: the broker's requests, the client's inbox, the back-office inbox, the PDF check.
+"""Pages: the broker's requests, the client's inbox, the back office (its list is the work inbox), the PDF check.
 
 Every view fetches its object through a selector that takes the user, so a request that is
 not the actor's answers 404 whatever the URL; writes go through the services.
 """
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,6 +36,7 @@ from .forms import (
     SignatureRequestForm,
     VerifyForm,
 )
+from .inbox import KIND as INBOX_KIND
 from .models import SignatureRequest
 from .pdf import signed_pdf_verify
 from .validators import iban_display
@@ -409,13 +412,15 @@ def client_page_moved(request, name, **kwargs):
 @role_required(Role.BACKOFFICE)
 @require_GET
 def backoffice_inbox(request):
-    state = request.GET.get("state", "open")
-    if state not in ("open", "processed", "returned", "all"):
-        state = "open"
-    rows = selectors.backoffice_inbox(actor=request.user, state=state)
-    return render(
-        request, "signing/backoffice_inbox.html", {**page_of(request, rows, per_page=PAGE_SIZE), "state": state}
-    )
+    """Signed requests wait in the work inbox now: the old page (and its `state` tabs) lead there.
+
+    `state=open` (the default) is the inbox's open items of this kind; `processed`, `returned` and
+    `all` were the handled ones, which the inbox lists as closed items.
+    """
+    query = {"kind": INBOX_KIND}
+    if request.GET.get("state", "open") in ("processed", "returned", "all"):
+        query["status"] = "closed"
+    return redirect(f"{reverse('inbox:list')}?{urlencode(query)}")
 
 
 @role_required(Role.BACKOFFICE)

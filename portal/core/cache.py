@@ -272,6 +272,14 @@ def read_ahead_scope():
         _read_ahead.reset(token)
 
 
+def read_ahead_take(key: str):
+    """The entry read ahead under `key` in this request (each is used once), else NOT_FETCHED."""
+    ahead = _read_ahead.get()
+    if ahead and key in ahead:
+        return ahead.pop(key)
+    return NOT_FETCHED
+
+
 def read_ahead_store(values: dict) -> None:
     store = _read_ahead.get()
     if store is not None:

@@ -45,6 +45,12 @@ def register(*items: NavItem) -> None:
     _menu.cache_clear()
 
 
+def unregister(url_name: str) -> None:
+    """Remove an entry (a registry whose entry depends on what was registered into it)."""
+    _items.pop(url_name, None)
+    _menu.cache_clear()
+
+
 def register_role_home(role: str, url_name: str) -> None:
     """Make `url_name` the page a user of this role lands on after login."""
     _role_homes[role] = url_name

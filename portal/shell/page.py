@@ -1,10 +1,10 @@
 """The page shell, rendered once per set of inputs and reused, and pages assembled around a body.
 
 Every page wears the same shell (head links, navigation bar, footer). It depends only on what its
-key holds — the language, the page's view, the user's id, e-mail, role label, menu and unread
-count, whether the sign-in is complete — so a rendered copy is kept in this process and reused as it
-is: nothing to invalidate, a changed input is another key. What differs on every request (the CSRF
-token, the current address for the language switch) is filled in afterwards.
+key holds — the language, the page's view, the user's id, e-mail, role label, menu, unread count
+and work-inbox count, whether the sign-in is complete — so a rendered copy is kept in this process
+and reused as it is: nothing to invalidate, a changed input is another key. What differs on every
+request (the CSRF token, the current address for the language switch) is filled in afterwards.
 
 Pages whose body is cached HTML (the broker workspace) go one step further with `page_response`:
 their template is rendered once per language with marks where the request's parts go (navigation,
@@ -57,7 +57,7 @@ def nav_html(request, context, *, csrf_token: str) -> str:
     if signed_in:
         # The menu and the role's label follow from these (rendered once per key, below).
         key += (user.pk, user.email, user.roles, user.is_staff, user.primary_role, get_urlconf())
-        key += (context.get("notification_unread_count") or 0,)
+        key += (context.get("notification_unread_count") or 0, context.get("inbox_count") or 0)
     html = _nav_fragment(key)
     # Our own template's output; the two values filled in are a token and an escaped address.
     return html.replace(CSRF_MARK, csrf_token).replace(NEXT_MARK, escape(request.get_full_path()))
@@ -105,9 +105,9 @@ def _nav_fragment(key) -> str:
     _language, view_name, dev_outbox_enabled, signed_in, authenticated, *account = key
     user_fields = {}
     nav_items = []
-    unread = 0
+    unread = waiting = 0
     if signed_in:
-        _user_id, email, roles, is_staff, primary_role, _urlconf, unread = account
+        _user_id, email, roles, is_staff, primary_role, _urlconf, unread, waiting = account
         user_fields = {"email": email, "primary_role_label": Role(primary_role).label if primary_role else ""}
         nav_items = navigation.items_for_roles(roles, is_staff=is_staff, primary_role=primary_role)
     return render_to_string(
@@ -117,6 +117,7 @@ def _nav_fragment(key) -> str:
             "signed_in": signed_in,
             "nav_items": nav_items,
             "notification_unread_count": unread,
+            "inbox_count": waiting,
             "dev_outbox_enabled": dev_outbox_enabled,
             "active_view": view_name,
             "csrf_mark": CSRF_MARK,

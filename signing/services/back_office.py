@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from portal.audit.services import audit_record
 
 from .. import events, limits, permissions
+from ..inbox import signed_request_inbox_close
 from ..models import (
     SignatureRequest,
     SigningChallenge,
@@ -59,6 +60,7 @@ def signature_request_handle(*, actor, request_id, outcome: str, comment: str = 
             changes={"status": [Status.SIGNED, outcome], "comment": comment},
         )
         notify_sender(request, f"signing.request_{outcome}", key=f"signing:{request.pk}:{outcome}")
+        signed_request_inbox_close(request)
         events.send_on_commit(events.request_handled, request)
     return request
 

@@ -27,6 +27,7 @@ from portal.notifications.services import E164_RE, notify, sms_queue
 
 from .. import events, limits
 from ..content import content_document, document_hash, file_sha256
+from ..inbox import signed_request_inbox_open
 from ..models import (
     SignatureEvidence,
     SignatureRequest,
@@ -534,6 +535,7 @@ def _sign(request, challenge, actor, now) -> SignatureEvidence:
         },
     )
     notify_sender(request, "signing.request_signed", key=f"signing:{request.pk}:signed")
+    signed_request_inbox_open(request)
     for user in backoffice_users():
         notify(
             user=user,

@@ -13,6 +13,7 @@ from commissions.models import Statement
 from portal.accounts.roles import Role
 from portal.notifications.services import notify
 from reports.models import Report
+from signing.inbox import signed_request_inbox_open
 from signing.models import SignatureRequest
 from tests.factories import PASSWORD, UserFactory
 
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def waiting_work(cast) -> None:
-    SignatureRequest.objects.create(
+    request = SignatureRequest.objects.create(
         kind=SignatureRequest.Kind.DOCUMENT,
         status=SignatureRequest.Status.SIGNED,
         sender=cast.broker1,
@@ -31,6 +32,7 @@ def waiting_work(cast) -> None:
         title="Account opening",
         signed_at=timezone.now(),
     )
+    signed_request_inbox_open(request)  # as signing does when the client signs
     Statement.objects.create(
         beneficiary=cast.broker1,
         firm=cast.alpha,

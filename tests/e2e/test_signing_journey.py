@@ -91,8 +91,8 @@ def test_a_transfer_goes_from_broker_to_client_to_back_office_and_back(
 
     # The back office sees it with its evidence and marks it processed.
     switch_user(page, base, cast.backoffice.email)
-    page.get_by_test_id("role-nav").get_by_role("link", name="Signed requests").click()
-    page.get_by_test_id("backoffice-table").get_by_role("link", name=re.compile("Max Mustermann")).click()
+    page.get_by_test_id("role-nav").get_by_role("link", name=re.compile("Work inbox")).click()
+    page.get_by_test_id("inbox-table").get_by_role("link", name=re.compile("Max Mustermann")).click()
     evidence = page.get_by_test_id("evidence")
     expect(evidence).to_contain_text(sms["sid"])
     expect(evidence.get_by_test_id("signed-pdf")).to_be_visible()

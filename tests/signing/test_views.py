@@ -255,13 +255,26 @@ class TestClientPages:
 
 
 class TestBackOfficePages:
+    def test_the_old_back_office_list_leads_to_the_work_inbox(self, cast, login_as):
+        client = login_as(cast.backoffice)
+        inbox = reverse("inbox:list")
+        old = reverse("signing:backoffice-inbox")
+        assert client.get(old)["Location"] == f"{inbox}?kind=signing.signed_request"
+        assert client.get(old, {"state": "open"})["Location"] == f"{inbox}?kind=signing.signed_request"
+        for state in ("processed", "returned", "all"):
+            response = client.get(old, {"state": state})
+            assert response.status_code == 302
+            assert response["Location"] == f"{inbox}?kind=signing.signed_request&status=closed"
+
     def test_the_back_office_sees_evidence_and_marks_processed(self, cast, book, login_as):
         request = transfer(cast.broker1, book.anna)
         sign(request, cast.client1, request_code(request, cast.client1))
         client = login_as(cast.backoffice)
 
-        inbox = client.get(reverse("signing:backoffice-inbox"))
+        # The signed request waits in the work inbox, linking to its back-office page.
+        inbox = client.get(reverse("inbox:list"), {"kind": "signing.signed_request"})
         assert request.title in inbox.text
+        assert f'href="{reverse("signing:backoffice-detail", args=[request.pk])}"' in inbox.text
         detail = client.get(reverse("signing:backoffice-detail", args=[request.pk]))
         assert request.content_hash in detail.text and "+49••••••••001" in detail.text
         empty_return = client.post(
@@ -270,8 +283,9 @@ class TestBackOfficePages:
         assert "Say why the request is returned." in empty_return.text
         client.post(reverse("signing:backoffice-handle", args=[request.pk]), {"outcome": "processed", "comment": "OK"})
         assert SignatureRequest.objects.get(pk=request.pk).status == Status.PROCESSED
-        assert request.title not in client.get(reverse("signing:backoffice-inbox")).text
-        assert request.title in client.get(reverse("signing:backoffice-inbox"), {"state": "processed"}).text
+        assert request.title not in client.get(reverse("inbox:list")).text
+        closed = client.get(reverse("inbox:list"), {"kind": "signing.signed_request", "status": "closed"}).text
+        assert request.title in closed and ">Processed<" in closed
 
         broker_page = login_as(cast.broker1).get(reverse("signing:request-detail", args=[request.pk]))
         assert 'data-testid="status-text">Processed<' in broker_page.text
@@ -285,7 +299,7 @@ class TestQueryBudget:
             ("broker1", "signing:request-list", {}),
             ("manager", "signing:request-list", {"status": "sent"}),
             ("client1", "signing:inbox", {}),
-            ("backoffice", "signing:backoffice-inbox", {"state": "all"}),
+            ("backoffice", "inbox:list", {"kind": "signing.signed_request"}),
         ],
     )
     def test_lists_run_the_same_number_of_queries_at_two_sizes(
