@@ -17,7 +17,6 @@ class CommissionsConfig(AppConfig):
         from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register
         from portal.core.providers import provide
-        from portal.core.work import register_work_count
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
         from . import evidence, permissions  # noqa: F401  (permissions registers this app's policies)
@@ -47,17 +46,13 @@ class CommissionsConfig(AppConfig):
             second_factor=True,
             describe=statement_describe,
             maker_of=lambda statement: statement.prepared_by,
+            # A month's close prepares one statement per person: back office finds them in the work
+            # inbox (and its counter), not in one e-mail per statement.
+            alert_users=lambda approval: (),
+            inbox_count_label=_("Commission statements to approve"),
+            inbox_count_second_factor_for=_("Approving a commission statement"),
         )
         approval_decided.connect(statement_decided, dispatch_uid="commissions.statement_decided")
-        register_work_count(
-            _("Commission statements to approve"),
-            "admin:commissions_statement_changelist",
-            {Role.BACKOFFICE},
-            _statements_to_approve_count,
-            query="status__exact=prepared",
-            order=20,
-            second_factor_for=_("Approving a commission statement"),
-        )
         register_actions(
             {
                 "commissions.month_closing": _("Commission month closing"),
@@ -87,10 +82,3 @@ class CommissionsConfig(AppConfig):
         post_migrate.connect(
             backoffice_permissions_grant, sender=self, dispatch_uid="commissions.backoffice_permissions"
         )
-
-
-def _statements_to_approve_count(*, actor) -> int | None:
-    from .selectors import statements_to_approve
-
-    waiting = statements_to_approve(actor=actor)
-    return None if waiting is None else waiting.count()

@@ -20,14 +20,6 @@ def statement_list(*, actor) -> QuerySet[Statement]:
     )
 
 
-def statements_to_approve(*, actor) -> QuerySet[Statement] | None:
-    """Prepared statements waiting for this operator's approval (never their own: four eyes); None
-    for someone who does not approve statements."""
-    if not permissions.can_operate_payouts(actor):
-        return None
-    return Statement.objects.restrict(actor).filter(status=Statement.Status.PREPARED).exclude(prepared_by=actor)
-
-
 def statement_list_title_firm(*, actor):
     """The firm a firm manager's list is about (they see its people's statements), else None."""
     firm_id = permissions.firm_seen(actor)

@@ -12,7 +12,8 @@ def _kind_choices():
 
 
 class ApprovalFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=[])
+    # A callable: kinds are registered by the apps at start-up (and by tests), read on every use.
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=_kind_choices)
     state = django_filters.ChoiceFilter(label=_("State"), choices=Approval.State.choices)
     to_decide = django_filters.BooleanFilter(
         label=_("Waiting for my decision"),
@@ -27,8 +28,6 @@ class ApprovalFilter(django_filters.FilterSet):
     def __init__(self, *args, actor=None, **kwargs):
         # Pages pass the actor; the API's filter backend passes the request, whose user it is.
         super().__init__(*args, **kwargs)
-        # Kinds are registered by the apps at start-up: read them per list, not at import.
-        self.filters["kind"].extra["choices"] = _kind_choices()
         self.actor = actor if actor is not None else getattr(self.request, "user", None)
 
     def filter_to_decide(self, queryset, name, value):

@@ -82,8 +82,14 @@ def register_approval_kind(
     describe: Callable | None = None,
     maker_of: Callable | None = None,
     staff_only: bool = True,
+    inbox_count_label=None,
+    inbox_count_second_factor_for="",
 ) -> ApprovalPolicy:
-    """Make a kind known (registering a key again replaces it: reloads, tests)."""
+    """Make a kind known (registering a key again replaces it: reloads, tests).
+
+    The kind is also a work-inbox kind: its pending approvals wait in the approvers' inbox;
+    `inbox_count_label` adds a counter on the back-office home that links there.
+    """
     if not key or "." not in key or len(key) > 64:
         raise ValueError(f"Approval kinds look like 'app.thing', got {key!r}.")
     if not approver_roles:
@@ -109,12 +115,20 @@ def register_approval_kind(
         staff_only=staff_only,
     )
     _kinds[key] = policy
+    from .inbox import approval_inbox_kind_register  # the inbox module needs the models, loaded by now
+
+    approval_inbox_kind_register(
+        policy, count_label=inbox_count_label, count_second_factor_for=inbox_count_second_factor_for
+    )
     return policy
 
 
 def unregister_approval_kind(key: str) -> None:
     """For tests that register a kind of their own."""
+    from portal.inbox.registry import unregister_inbox_kind
+
     _kinds.pop(key, None)
+    unregister_inbox_kind(key)
 
 
 def approval_kind(key: str) -> ApprovalPolicy:

@@ -26,6 +26,7 @@ from portal.audit.services import audit_record
 from portal.notifications.services import notify
 
 from .events import approval_decided, approval_requested
+from .inbox import PARTLY_APPROVED_STATE, approval_inbox_close, approval_inbox_open
 from .models import Approval, ApprovalDecision
 from .registry import ApprovalPolicy, approval_kind
 
@@ -81,6 +82,7 @@ def approval_request(*, kind: str, obj, maker=None, amount=None, currency: str =
                 "currency": currency,
             },
         )
+        approval_inbox_open(approval)
         _alert_requested(approval, policy)
         approval_requested.send(sender=Approval, approval=approval)
     return approval
@@ -100,6 +102,7 @@ def approval_approve(*, actor, approval_id, second_factor_verified: bool, reason
                 obj=approval,
                 changes={"kind": approval.kind, "approvals": [given, approval.approvals_required], "reason": reason},
             )
+            approval_inbox_open(approval, state=PARTLY_APPROVED_STATE)
             return approval
         _finish(approval, Approval.State.APPROVED, decision, actor)
     return approval
@@ -201,6 +204,7 @@ def _finish(approval: Approval, state: str, decision: ApprovalDecision, actor, *
     approval.state = state
     approval.decided_at = decision.at
     approval.save(update_fields=["state", "decided_at", "rejection_reason"])
+    approval_inbox_close(approval)
     audit_record(
         action=f"approvals.{state}",
         actor=actor,

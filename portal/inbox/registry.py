@@ -54,6 +54,7 @@ def register_inbox_kind(
     sync: Callable | None = None,
     count_label=None,
     count_order: int = 50,
+    count_second_factor_for="",
 ) -> InboxKind:
     """Add a kind (registering a key again replaces it: reloads, tests)."""
     kind = InboxKind(key=key, label=label, roles=frozenset(roles), scope=scope, order=order, sync=sync)
@@ -68,6 +69,7 @@ def register_inbox_kind(
             lambda *, actor: inbox_count(actor=actor, kind=key),
             query=f"kind={key}",
             order=count_order,
+            second_factor_for=count_second_factor_for,
         )
     _register_nav()
     return kind

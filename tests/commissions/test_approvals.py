@@ -15,8 +15,11 @@ from django.utils import timezone
 
 from commissions import services
 from commissions.models import Statement
+from commissions.services import STATEMENT_KIND
 from portal.approvals.models import Approval
 from portal.audit.models import AuditEvent
+from portal.inbox.models import WorkItem
+from portal.inbox.selectors import inbox_count
 from portal.notifications.models import Notification
 from tests.api_keys.conftest import auth, key_for
 
@@ -55,7 +58,12 @@ def test_closing_asks_for_an_approval_of_each_prepared_statement(cast, prepared)
     assert approval.subject == f"2026-09 · {cast.broker1.get_full_name()}" and approval.party == "Alpha Invest"
     assert approval.url == f"/commissions/{prepared.pk}/"
     # backoffice@ is alerted; admin@ prepared them and is not.
-    assert Notification.objects.filter(user=cast.backoffice, event="approvals.requested").count() == statements.count()
+    # Back office finds them in the work inbox, not in one notification per statement.
+    assert not Notification.objects.filter(user=cast.backoffice, event="approvals.requested").exists()
+    waiting = WorkItem.objects.filter(kind=STATEMENT_KIND, closed_at__isnull=True)
+    assert sorted(waiting.values_list("object_id", flat=True)) == sorted(approvals.values_list("pk", flat=True))
+    assert inbox_count(actor=cast.backoffice, kind=STATEMENT_KIND) == statements.count()
+    assert inbox_count(actor=cast.admin, kind=STATEMENT_KIND) == 0  # the preparer's own: not their work
     assert not Notification.objects.filter(user=cast.admin, event="approvals.requested").exists()
 
 

@@ -13,7 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from commissions.models import Statement
+from commissions.services import STATEMENT_KIND
 from portal.accounts.roles import Role
+from portal.approvals.services import approval_request
 from portal.core import work
 from reports.models import Report
 from signing.inbox import signed_request_inbox_open
@@ -21,10 +23,10 @@ from signing.models import SignatureRequest
 
 pytestmark = pytest.mark.django_db
 
+STATEMENTS = reverse("admin:commissions_statement_changelist")
 HOME = reverse("shell:role-home", kwargs={"role": Role.BACKOFFICE})
 TRAIL = reverse("admin:audit_auditevent_changelist")
 OUTBOX = reverse("admin:notifications_outboxmessage_changelist")
-STATEMENTS = reverse("admin:commissions_statement_changelist")
 
 
 def signed_request(cast, n: int = 0) -> SignatureRequest:
@@ -43,7 +45,8 @@ def signed_request(cast, n: int = 0) -> SignatureRequest:
 
 
 def prepared_statement(cast, broker, month: int = 9) -> Statement:
-    return Statement.objects.create(
+    """A prepared statement waiting for approval, asked for as the month's closing asks (prepared by admin@)."""
+    statement = Statement.objects.create(
         beneficiary=broker,
         firm=cast.alpha,
         period=date(2026, month, 1),
@@ -51,6 +54,8 @@ def prepared_statement(cast, broker, month: int = 9) -> Statement:
         prepared_by=cast.admin,
         total=Decimal("12.50"),
     )
+    approval_request(kind=STATEMENT_KIND, obj=statement, maker=cast.admin, amount=statement.total, currency="EUR")
+    return statement
 
 
 def failed_report(cast) -> Report:
@@ -89,7 +94,7 @@ def test_the_home_counts_what_waits_and_links_to_each_list(cast, login_as):
     }
     # Signed requests live in the work inbox: the counter opens it filtered to them.
     assert f'href="{reverse("inbox:list")}?kind=signing.signed_request"' in html
-    assert f'href="{STATEMENTS}?status__exact=prepared"' in html
+    assert f'href="{reverse("inbox:list")}?kind={STATEMENT_KIND}"' in html
     assert f'href="{reverse("admin:reports_report_changelist")}?status__exact=failed"' in html
 
 
