@@ -215,3 +215,17 @@ def test_the_migration_keeps_the_history_with_its_dates_and_people(cast, prepare
         pending = approval_of(statement)
         assert pending.maker == cast.admin and pending.requested_at == statement.prepared_at
     assert Approval.objects.filter(kind=KIND).count() == len(others) + 1
+
+
+def test_the_inbox_migration_opens_an_item_for_each_pending_statement_approval(cast, prepared):
+    """Approvals that 0004 created for statements prepared before the engine wait in the work inbox."""
+    migration = import_module("commissions.migrations.0005_statement_approvals_into_work_inbox")
+    pending = Approval.objects.filter(kind=KIND, state="pending")
+    WorkItem.objects.filter(kind=KIND).delete()
+    migration.open_items(django_apps, None)
+    migration.open_items(django_apps, None)  # a second run adds nothing
+    items = WorkItem.objects.filter(kind=KIND, closed_at__isnull=True)
+    assert sorted(items.values_list("object_id", flat=True)) == sorted(pending.values_list("pk", flat=True))
+    item = items.get(object_id=approval_of(prepared).pk)
+    assert item.url == reverse("approvals:approval-detail", args=[item.object_id])
+    assert inbox_count(actor=cast.backoffice, kind=KIND) == pending.count()
