@@ -12,13 +12,28 @@ class SigningConfig(AppConfig):
         from portal.core.demo import DemoStep, register_step
         from portal.core.navigation import NavItem, register
         from portal.notifications.registry import EMAIL, IN_APP, register_event
+        from portal.threads.registry import register_thread_kind
 
         from . import (
             client_zone,
             evidence,
             permissions,  # noqa: F401  (registers this app's policies)
+            threads,
         )
         from .demo import demo_step
+        from .models import SignatureRequest
+
+        # A conversation on each request: the client, the sender and back office; notes stay staff-side.
+        register_thread_kind(
+            SignatureRequest,
+            can_read=threads.request_thread_can_read,
+            can_write=threads.request_thread_can_read,
+            is_staff_side=threads.request_thread_is_staff_side,
+            participants=threads.request_thread_participants,
+            url=threads.request_thread_url,
+            subject=str,
+            queryset=threads.request_thread_rows,
+        )
 
         brokers = frozenset({Role.INTERMEDIARY, Role.FIRM_MANAGER})
         register(
