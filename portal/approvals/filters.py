@@ -1,19 +1,26 @@
 """The approvals list's one FilterSet, shared by the page, its CSV export and the API."""
 
 import django_filters
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Approval
 from .registry import approval_kinds
 
 
-def _kind_choices():
-    return [(policy.key, policy.label) for policy in approval_kinds()]
+class _KindChoices(BaseChoiceIterator):
+    """The registered kinds, read on every use: apps register them at start-up (and tests their own),
+    after this module may have built its fields. django-filter counts choices, hence `__len__`."""
+
+    def __iter__(self):
+        yield from ((policy.key, policy.label) for policy in approval_kinds())
+
+    def __len__(self):
+        return len(approval_kinds())
 
 
 class ApprovalFilter(django_filters.FilterSet):
-    # A callable: kinds are registered by the apps at start-up (and by tests), read on every use.
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=_kind_choices)
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=_KindChoices())
     state = django_filters.ChoiceFilter(label=_("State"), choices=Approval.State.choices)
     to_decide = django_filters.BooleanFilter(
         label=_("Waiting for my decision"),
