@@ -71,6 +71,19 @@ def test_a_bad_filter_is_a_clear_400_on_page_and_export(cast, kinds, login_as):
     assert response.status_code == 400 and "kind" in response.json()["error"]["details"]
 
 
+def test_the_kind_filter_offers_the_kinds_registered_by_now_and_filters_by_one(cast, kinds, login_as):
+    """The kinds are read when the page is drawn (the test's kinds were registered after start-up)."""
+    limit = request_limit(cast)
+    credit = request_credit(cast)
+    response = login_as(cast.backoffice).get(LIST, {"kind": "tests.limit"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<option value="tests.limit" selected>Limit change</option>' in html
+    assert '<option value="tests.credit">Credit line</option>' in html
+    assert f'data-testid="approval-{limit.pk}"' in html
+    assert f'data-testid="approval-{credit.pk}"' not in html
+
+
 def test_the_filter_finds_what_waits_for_me(cast, kinds, staff, login_as):
     mine = request_credit(cast, amount="5000")
     decided_by_me = request_credit(cast, amount="5000", firm=cast.alpha)
