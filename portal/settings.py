@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "clients",
     "signing",
     "intermediaries",
+    "bnpl",
     "commissions",
     "reports",
 ]
