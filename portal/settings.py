@@ -322,6 +322,46 @@ THREADS_MAX_BODY_CHARS = env.int("THREADS_MAX_BODY_CHARS", default=5000)
 THREADS_MAX_ATTACHMENT_BYTES = env.int("THREADS_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 THREADS_MAX_ATTACHMENTS = env.int("THREADS_MAX_ATTACHMENTS", default=5)
 
+# BNPL pricing (bnpl/pricing.py, docs/bnpl-pricing.md). Annual nominal rates in percent per monthly
+# plan, as strings (JSON numbers work too); a plan missing from the table is not offered. Pay in 4 is
+# interest-free by definition and has no entry. Override with a JSON object in the environment.
+BNPL_NOMINAL_RATES = env.json(
+    "BNPL_NOMINAL_RATES",
+    default={"monthly_3": "0", "monthly_6": "5.9", "monthly_12": "9.9", "monthly_24": "11.9"},
+)
+# The purchase amounts each plan is offered for, per currency: [minimum, maximum], both included.
+# A currency missing for a plan means the plan is not offered in it.
+_BNPL_PAY_IN_4_LIMITS = {
+    "EUR": ["35", "1000"],
+    "USD": ["35", "1000"],
+    "GBP": ["30", "900"],
+    "CHF": ["35", "1000"],
+    "PLN": ["150", "4500"],
+    "CZK": ["900", "25000"],
+    "SEK": ["400", "11000"],
+    "DKK": ["250", "7500"],
+}
+_BNPL_MONTHLY_LIMITS = {
+    "EUR": ["100", "10000"],
+    "USD": ["100", "10000"],
+    "GBP": ["90", "9000"],
+    "CHF": ["100", "10000"],
+    "PLN": ["450", "45000"],
+    "CZK": ["2500", "250000"],
+    "SEK": ["1100", "110000"],
+    "DKK": ["750", "75000"],
+}
+BNPL_AMOUNT_LIMITS = env.json(
+    "BNPL_AMOUNT_LIMITS",
+    default={
+        "pay_in_4": _BNPL_PAY_IN_4_LIMITS,
+        "monthly_3": _BNPL_MONTHLY_LIMITS,
+        "monthly_6": _BNPL_MONTHLY_LIMITS,
+        "monthly_12": _BNPL_MONTHLY_LIMITS,
+        "monthly_24": _BNPL_MONTHLY_LIMITS,
+    },
+)
+
 # Internationalisation: English first, German and Russian complete.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("de", _("German")), ("ru", _("Russian"))]
