@@ -8,6 +8,7 @@ next to each literal shows the independent calculation.
 
 from datetime import date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -21,6 +22,7 @@ from bnpl.pricing import (
     apr_of,
     payment_option,
     payment_options,
+    year_fractions,
 )
 
 D = Decimal
@@ -370,3 +372,21 @@ def test_a_timestamp_is_not_a_start_date():
 def test_apr_of_refuses_payments_that_describe_no_credit(amount, payments, message):
     with pytest.raises(PricingError, match=message):
         apr_of(amount=amount, payments=payments, start=date(2024, 5, 1))
+
+
+def test_an_odd_interval_counts_whole_months_back_from_the_payment_then_days_to_the_start():
+    # 31 January 2023 → 15 March 2023: two months back from 15 March is 15 January, before the
+    # start, so one month (back to 15 February) and 15 days to 31 January; the year ending
+    # 15 February 2023 has 365 days. 31 January → 28 February is one whole month (month end clamped).
+    start = date(2023, 1, 31)
+
+    assert year_fractions(start=start, dates=[date(2023, 3, 15)]) == [Fraction(1, 12) + Fraction(15, 365)]
+    assert year_fractions(start=start, dates=[start, date(2023, 2, 28), date(2024, 1, 31)]) == [
+        Fraction(0),
+        Fraction(1, 12),
+        Fraction(1),
+    ]
+    assert year_fractions(start=start, dates=[date(2023, 2, 14), date(2023, 2, 28)]) == [
+        Fraction(2, 52),
+        Fraction(4, 52),
+    ]
