@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
+from math import lcm
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -135,9 +136,7 @@ def apr_of(*, amount: Decimal, payments: list[tuple[date, Decimal]], start: date
         if not isinstance(paid, Decimal) or not paid.is_finite() or paid < ZERO:
             raise PricingError(gettext("Payments must be decimal numbers of zero or more."))
     times = year_fractions(start=start, dates=[due for due, _paid in payments])
-    flows = [
-        (Decimal(t.numerator) / Decimal(t.denominator), paid) for t, (_due, paid) in zip(times, payments, strict=True)
-    ]
+    flows = [(t, paid) for t, (_due, paid) in zip(times, payments, strict=True)]
     rate = _solve_apr(amount=amount, flows=flows)
     percent = (rate * HUNDRED).quantize(APR_QUANTUM, rounding=ROUND_HALF_UP)
     return percent + ZERO if percent.is_zero() else percent  # never "-0.0"
@@ -362,28 +361,34 @@ def _annuity_schedule(
 # --- the APR equation -----------------------------------------------------------------------------
 
 
-def _solve_apr(*, amount: Decimal, flows: list[tuple[Decimal, Decimal]]) -> Decimal:
+def _solve_apr(*, amount: Decimal, flows: list[tuple[Fraction, Decimal]]) -> Decimal:
     """X with f(X) = amount − Σ p·(1+X)^−t = 0, by Newton's method kept inside a bisection bracket.
 
     f rises strictly with X (the drawdown comes first, payments after), from −∞ near X = −1 to
     amount − (payments at t = 0) as X grows, so the root exists and is unique exactly when the
     payments after the start are positive and those on the start date do not repay the amount."""
-    paid_at_start = sum((paid for t, paid in flows if t.is_zero()), ZERO)
-    later = [(t, paid) for t, paid in flows if not t.is_zero() and not paid.is_zero()]
+    paid_at_start = sum((paid for t, paid in flows if t == 0), ZERO)
+    later = [(t, paid) for t, paid in flows if t > 0 and not paid.is_zero()]
     if paid_at_start >= amount or not later:
         raise PricingError(gettext("These payments do not describe a credit: nothing is repaid after the start date."))
     base = amount - paid_at_start
+    # Every t is a whole number of steps of 1/steps_a_year (1/12, 1/52, or finer for odd dates), so
+    # (1+X)^−t = v^n with v = (1+X)^(−1/steps_a_year): one exp and ln per evaluation, not one per payment.
+    steps_a_year = lcm(*(t.denominator for t, _paid in later))
+    steps = sorted((int(t * steps_a_year), paid) for t, paid in later)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
 
         def value_and_slope(x: Decimal) -> tuple[Decimal, Decimal]:
-            log = (1 + x).ln()
-            value, slope = base, ZERO
-            for t, paid in later:
-                discounted = paid * (-t * log).exp()
+            v = (-(1 + x).ln() / steps_a_year).exp()
+            value, weighted, power, previous = base, ZERO, Decimal(1), 0
+            for n, paid in steps:
+                power *= v ** (n - previous)
+                previous = n
+                discounted = paid * power
                 value -= discounted
-                slope += t * discounted / (1 + x)
-            return value, slope
+                weighted += n * discounted
+            return value, weighted / (steps_a_year * (1 + x))
 
         low, high = Decimal("-0.5"), Decimal("1")
         while value_and_slope(low)[0] > 0:
