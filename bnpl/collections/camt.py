@@ -221,7 +221,8 @@ def _entries(entry: ET.Element, *, number: int) -> list[StatementEntry]:
         amount_element = _first(detail, "Amt", "AmtDtls/TxAmt/Amt", "AmtDtls/InstdAmt/Amt")
         if amount_element is None and len(details) > 1:
             raise BankStatementError(
-                _("%(where)s has no amount (a batch entry needs one per transaction).") % {"where": detail_where}
+                _("%(where)s has no amount (a batch entry needs one per transaction).")
+                % {"where": _capital(detail_where)}
             )
         tx_amount, tx_currency = (
             (amount, currency) if amount_element is None else _amount(amount_element, where=detail_where)
