@@ -24,8 +24,9 @@ Checks (docs/bnpl-collections.md has the table):
   (a–z A–Z 0–9 / - ? : ( ) . , ' + and space), not starting or ending with "/" and without "//";
   end-to-end ids unique within the file.
 - Sequence FRST (first collection under a mandate) or RCUR; mandate signed on or before the
-  collection date; remittance text at most 140 characters. Names are transliterated to Latin
-  characters and cut to 70 by sepaxml, as banks expect.
+  collection date; a remittance text of 1–140 characters. Names and texts are transliterated to
+  Latin letters (text_unidecode, as sepaxml does: "Jörg" → "Jorg", "Иван" → "Ivan") and names cut
+  to 70 characters by sepaxml; a name or text with nothing left after that is refused.
 """
 
 import re
@@ -39,6 +40,7 @@ from schwifty import BIC, IBAN
 from schwifty import exceptions as schwifty_errors
 from sepaxml import SepaDD
 from sepaxml.validation import ValidationError as SepaXsdError
+from text_unidecode import unidecode  # sepaxml's own transliteration (a dependency of sepaxml)
 
 SCHEMA = "pain.008.001.02"
 SCHEMAS = ("pain.008.001.02", "pain.008.001.08")
@@ -102,7 +104,7 @@ def direct_debit_file(
         raise ValidationError(errors)
 
     config = {
-        "name": creditor.name,
+        "name": _latin(creditor.name),
         "IBAN": IBAN(creditor.iban).compact,
         "batch": True,
         "creditor_id": creditor.creditor_id.replace(" ", "").upper(),
@@ -114,7 +116,7 @@ def direct_debit_file(
     document = _SepaDirectDebit(config, message_id=message_id, schema=schema)
     for collection in collections:
         payment = {
-            "name": collection.debtor_name,
+            "name": _latin(collection.debtor_name),
             "IBAN": IBAN(collection.debtor_iban).compact,
             "amount": amount_in_cents(collection.amount),
             "currency": "EUR",
@@ -122,7 +124,7 @@ def direct_debit_file(
             "collection_date": collection_date,
             "mandate_id": collection.mandate_id,
             "mandate_date": collection.mandate_date,
-            "description": collection.remittance,
+            "description": _latin(collection.remittance),
             "endtoend_id": collection.end_to_end_id,
         }
         if collection.debtor_bic:
@@ -131,10 +133,11 @@ def direct_debit_file(
     try:
         return document.export(validate=True)
     except SepaXsdError as exc:  # every field was checked above; this is a safety net, not a path
+        cause = exc.__cause__
         raise ValidationError(
-            _("The direct debit file does not match the %(schema)s schema: %(detail)s"),
+            _("The direct debit file does not match the %(schema)s schema at %(path)s: %(reason)s"),
             code="sepa_schema",
-            params={"schema": schema, "detail": exc.__cause__ or exc},
+            params={"schema": schema, "path": getattr(cause, "path", "?"), "reason": getattr(cause, "reason", exc)},
         ) from exc
 
 
@@ -211,7 +214,7 @@ def _message_id_errors(message_id) -> list[ValidationError]:
 
 def _creditor_errors(creditor: Creditor, *, schema: str) -> list[ValidationError]:
     errors = []
-    if not (creditor.name or "").strip():
+    if not _latin(creditor.name):
         errors.append(ValidationError(_("The creditor's name is missing."), code="creditor_name"))
     iban_error = _iban_error(creditor.iban)
     if iban_error:
@@ -257,8 +260,8 @@ def _collection_errors(collection: Collection, *, number: int, collection_date) 
                 "the end-to-end id must be 1 to 35 letters, digits or / - ? : ( ) . , ' + and spaces (no leading, trailing or double /)."
             )
         )
-    if not (collection.debtor_name or "").strip():
-        problems.append(_("the debtor's name is missing."))
+    if not _latin(collection.debtor_name):
+        problems.append(_("the debtor's name is missing (or has nothing that can be written in Latin letters)."))
     iban_error = _iban_error(collection.debtor_iban)
     if iban_error:
         problems.append(
@@ -285,8 +288,13 @@ def _collection_errors(collection: Collection, *, number: int, collection_date) 
         problems.append(
             _("the currency is %(currency)s; SEPA direct debits are in EUR only.") % {"currency": collection.currency}
         )
-    if not isinstance(collection.remittance, str) or len(collection.remittance) > MAX_REMITTANCE:
-        problems.append(_("the remittance text must be at most %(max)d characters.") % {"max": MAX_REMITTANCE})
+    remittance = _latin(collection.remittance)
+    if not remittance:
+        problems.append(_("the remittance text is missing."))
+    elif len(remittance) > MAX_REMITTANCE:
+        problems.append(
+            _("the remittance text must be at most %(max)d characters in Latin letters.") % {"max": MAX_REMITTANCE}
+        )
     if collection.sequence not in SEQUENCES:
         problems.append(_("the sequence type must be FRST (first debit under the mandate) or RCUR (a later one)."))
     return [
@@ -358,6 +366,11 @@ def _bic_error(value) -> str | None:
     except schwifty_errors.SchwiftyException:
         return _("it does not have the BIC format (bank, country, location and optional branch code).")
     return None
+
+
+def _latin(text) -> str:
+    """The text in Latin letters as it goes into the file (sepaxml transliterates the same way)."""
+    return unidecode(text).strip() if isinstance(text, str) else ""
 
 
 def _is_plain_date(value) -> bool:

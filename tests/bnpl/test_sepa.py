@@ -117,6 +117,14 @@ def test_the_file_matches_the_message_schema(schema):
     assert ET.fromstring(xml).tag == f"{{urn:iso:std:iso:20022:tech:xsd:{schema}}}Document"  # noqa: S314
 
 
+def test_names_and_texts_are_written_in_latin_letters():
+    doc = read(build([replace(LATER, debtor_name="Иван Петров", remittance="Bestellung für Grüße")]))
+
+    debit = doc.find(".//DrctDbtTxInf")
+    assert debit.findtext("Dbtr/Nm") == "Ivan Petrov"
+    assert debit.findtext("RmtInf/Ustrd") == "Bestellung fur Grusse"
+
+
 def test_the_2019_version_takes_a_creditor_without_bic():
     doc = read(build(creditor=replace(CREDITOR, bic=None), schema="pain.008.001.08"))
 
@@ -219,7 +227,10 @@ def test_references_use_the_sepa_character_set(value, ok):
         ({"mandate_date": date(2024, 3, 5)}, "the mandate is signed after the collection date"),
         ({"sequence": "OOFF"}, "the sequence type must be FRST"),
         ({"remittance": "x" * 141}, "the remittance text must be at most 140 characters"),
+        ({"remittance": "ß" * 71}, "the remittance text must be at most 140 characters"),  # "ss" each
+        ({"remittance": ""}, "the remittance text is missing"),
         ({"debtor_name": " "}, "the debtor's name is missing"),
+        ({"debtor_name": "😀"}, "the debtor's name is missing (or has nothing that can be written in Latin letters)"),
     ],
 )
 def test_it_refuses_a_bad_collection_and_names_it(change, expected):
@@ -286,3 +297,17 @@ def test_it_refuses_an_empty_list_and_a_collection_date_that_is_no_date():
         "There is nothing to collect: the list of collections is empty.",
         "The collection date must be a date.",
     ]
+
+
+def test_a_file_that_fails_its_schema_is_refused_too(monkeypatch):
+    """The XSD check after building is the safety net under the field checks: switch those off."""
+    monkeypatch.setattr("bnpl.collections.sepa._collection_errors", lambda *args, **kwargs: [])
+
+    with pytest.raises(ValidationError) as excinfo:
+        build([replace(LATER, remittance="")])
+
+    (message,) = messages(excinfo)
+    assert message.startswith(
+        "The direct debit file does not match the pain.008.001.02 schema at "
+        "/Document/CstmrDrctDbtInitn/PmtInf/DrctDbtTxInf/RmtInf/Ustrd: "
+    )
