@@ -5,9 +5,9 @@ problem (each naming its collection); only when all is well does it build the fi
 then validates against the message's XSD (bundled with sepaxml, checked with xmlschema). Nothing
 is produced when anything is wrong.
 
-Version: pain.008.001.02 by default (sepaxml's default and the version every SEPA bank still
-accepts); pain.008.001.08 (the ISO 20022 2019 version of the EPC's current rulebook) on request
-with `schema=`. Both are validated against their XSD.
+Version: pain.008.001.02 by default (sepaxml's default and most used path, widely accepted by
+banks); pain.008.001.08 (the 2019 ISO 20022 version the EPC rulebooks moved to in November 2023)
+on request with `schema=`. Both are validated against their XSD.
 
 Checks (docs/bnpl-collections.md has the table):
 - IBANs by schwifty (country format, length, check digits) and in the SEPA zone; BICs by schwifty
