@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .tracking_webhook import shippo_webhook
 
 app_name = "bnpl"
 
-urlpatterns = []
+urlpatterns = [
+    path("webhooks/shippo/", shippo_webhook, name="shippo-webhook"),
+]

@@ -317,6 +317,18 @@ SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
 # sweep, or when the same report is asked for again; a report gets at most this many renders.
 REPORTS_STUCK_SECONDS = env.int("REPORTS_STUCK_SECONDS", default=300)
 REPORTS_RENDER_MAX_ATTEMPTS = env.int("REPORTS_RENDER_MAX_ATTEMPTS", default=5)
+# Shipment tracking (bnpl/tracking.py, docs/bnpl-tracking.md). Without SHIPPO_API_KEY the built-in
+# carrier simulator answers; SHIPPO_API_URL points the official client elsewhere (tests: a loopback
+# fake). Shippo's webhooks must carry ?token=SHIPPO_WEBHOOK_TOKEN; with SHIPPO_WEBHOOK_HMAC_SECRET
+# (provisioned by Shippo) the Shippo-Auth-Signature header is verified as well.
+SHIPPO_API_KEY = env.str("SHIPPO_API_KEY", default="")
+SHIPPO_API_URL = env.str("SHIPPO_API_URL", default="https://api.goshippo.com")
+SHIPPO_TIMEOUT = env.float("SHIPPO_TIMEOUT", default=10.0)
+SHIPPO_WEBHOOK_TOKEN = env.str("SHIPPO_WEBHOOK_TOKEN", default="")
+SHIPPO_WEBHOOK_HMAC_SECRET = env.str("SHIPPO_WEBHOOK_HMAC_SECRET", default="")
+SHIPPO_WEBHOOK_TOLERANCE_SECONDS = env.int("SHIPPO_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# The simulator: in transit this many minutes after registration, delivered (returned, failed) at three times it.
+SHIPPO_SIMULATOR_STEP_MINUTES = env.int("SHIPPO_SIMULATOR_STEP_MINUTES", default=5)
 # Message threads (portal/threads): a message's length, and its attachments (PDF, PNG, JPEG).
 THREADS_MAX_BODY_CHARS = env.int("THREADS_MAX_BODY_CHARS", default=5000)
 THREADS_MAX_ATTACHMENT_BYTES = env.int("THREADS_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)

@@ -10,16 +10,19 @@ import pytest
 from portal.core.cache import cache_settings
 
 from .redis import PrivateRedis
+from .shippo import FakeShippo
 from .smtp import FakeSMTP
 from .twilio import FakeTwilio
 from .worker import CeleryWorker, database_url
 
 __all__ = [
     "celery_on_private_redis",
+    "fake_shippo",
     "fake_smtp",
     "fake_twilio",
     "private_redis",
     "real_worker",
+    "shippo_settings",
     "smtp_settings",
     "twilio_settings",
     "wait_until",
@@ -53,6 +56,22 @@ def fake_twilio():
     server = FakeTwilio().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fake_shippo():
+    server = FakeShippo(hmac_secret="shippo-hmac-" + "0" * 20).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def shippo_settings(settings, fake_shippo):
+    """Track parcels in this process with the official shippo client against the loopback fake."""
+    settings.SHIPPO_API_KEY = fake_shippo.api_key
+    settings.SHIPPO_API_URL = fake_shippo.base_url
+    settings.SHIPPO_TIMEOUT = 1.0
+    return fake_shippo
 
 
 @pytest.fixture
