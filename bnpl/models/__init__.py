@@ -1,1 +1,7 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
+
+from .merchants import Merchant, Shopper
+from .orders import Locale, Order, OrderLine, PaymentSession
+from .plans import Instalment, Plan
+
+__all__ = ["Instalment", "Locale", "Merchant", "Order", "OrderLine", "PaymentSession", "Plan", "Shopper"]
