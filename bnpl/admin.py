@@ -6,6 +6,7 @@ webhooks in step. Orders, plans and sessions are never deleted: they are the cre
 """
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal.core.admin import RestrictedAdmin
@@ -45,6 +46,7 @@ class MerchantAdmin(NoDeleteAdmin):
     list_select_related = ["organisation"]
     search_fields = ["trading_name", "organisation__name"]
     fields = ["organisation", "trading_name", "webhook_url", "webhook_secret_prefix", "default_currency", "active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         # The secret is made by the service and shown once; the organisation never changes.
