@@ -14,10 +14,8 @@ from portal.accounts.models import Organisation
 from . import services
 from .models import Merchant, PaymentSession, Shopper
 
-SHOPS = [
-    ("merchant@example.com", "Delta Shop", "https://delta-shop.example.com/bnpl/webhooks"),
-    ("merchant2@example.com", "Epsilon Store", ""),
-]
+# The shops' webhook addresses stay empty here: the demo's receiver is the webhook branch's business.
+SHOPS = [("merchant@example.com", "Delta Shop"), ("merchant2@example.com", "Epsilon Store")]
 SESSIONS = [
     ("DELTA-1001", [("Espresso machine", 1, "249.00", "19.00"), ("Coffee beans 1 kg", 2, "18.50", "7.00")]),
     ("DELTA-1002", [("Trail running shoes", 1, "129.90", "19.00")]),
@@ -26,17 +24,17 @@ SESSIONS = [
 
 def demo_step(*, scale: str, stdout) -> None:
     users = get_user_model().objects.in_bulk(
-        ["admin@example.com", "client2@example.com", *(email for email, _, _ in SHOPS)], field_name="email"
+        ["admin@example.com", "client2@example.com", *(email for email, _ in SHOPS)], field_name="email"
     )
     admin = users.get("admin@example.com")
     if admin is None:
         stdout.write("  bnpl: the demo cast is missing; nothing to do.")
         return
-    for email, name, webhook_url in SHOPS:
+    for email, name in SHOPS:
         person = users.get(email)
         if person is None or person.organisation is None:
             continue
-        _merchant_ensure(admin, person.organisation, name, webhook_url)
+        _merchant_ensure(admin, person.organisation, name)
     client2 = users.get("client2@example.com")
     if client2 is not None:
         services.shopper_profile_ensure(
@@ -56,11 +54,11 @@ def demo_step(*, scale: str, stdout) -> None:
     )
 
 
-def _merchant_ensure(admin, organisation: Organisation, name: str, webhook_url: str) -> None:
+def _merchant_ensure(admin, organisation: Organisation, name: str) -> None:
     if Merchant.objects.filter(organisation=organisation).exists():
         return
     # The demo never shows the secret; the merchant replaces it from the dashboard before use.
-    services.merchant_create(actor=admin, organisation=organisation, trading_name=name, webhook_url=webhook_url)
+    services.merchant_create(actor=admin, organisation=organisation, trading_name=name)
 
 
 def _sessions_ensure(merchant_user) -> None:

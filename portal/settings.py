@@ -448,6 +448,10 @@ SPECTACULAR_SETTINGS = {
         "ReportKindEnum": "reports.models.Report.Kind",
         "SignatureRequestKindEnum": "signing.models.SignatureRequest.Kind",
         "SignatureRequestStatusEnum": "signing.models.SignatureRequest.Status",
+        "BnplSessionStateEnum": "bnpl.models.PaymentSession.State",
+        "BnplOrderStateEnum": "bnpl.models.Order.State",
+        "BnplPlanStateEnum": "bnpl.models.Plan.State",
+        "BnplInstalmentStateEnum": "bnpl.models.Instalment.State",
     },
 }
 

@@ -85,6 +85,7 @@ class SessionSerializer(ModelSerializer):
             "payment_options",
         ]
 
+    @extend_schema_field(serializers.ChoiceField(choices=PaymentSession.State.choices))
     def get_state(self, session) -> str:
         return session.current_state(self.context.get("now"))
 

@@ -82,12 +82,12 @@ class SessionListView(generics.ListCreateAPIView):
                 "DKK; `order_lines` at least one, each with quantity ≥ 1 and unit price ≥ 0, adding up "
                 "(quantity × unit price) to the amount to the cent; `shopper_email` valid; `locale` en, de or ru."
             ),
-            403: OpenApiResponse(description="Your organisation is not an active BNPL merchant."),
         },
         operation_id="bnpl_sessions_create",
         description="Open a payment session for a shopper at your checkout: the payment options they may "
         "be offered, each with its schedule and cost, and the hosted checkout URL to send them to. "
-        "The session expires after BNPL_SESSION_TTL_MINUTES (60).",
+        "The session expires after BNPL_SESSION_TTL_MINUTES (60). A caller whose organisation is not an "
+        "active BNPL merchant gets 403.",
     )
     def post(self, request):
         data = serializers.SessionCreateSerializer(data=request.data)
