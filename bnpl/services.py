@@ -70,8 +70,13 @@ def merchant_create(
     return merchant, secret
 
 
-def merchant_webhook_secret_rotate(*, actor, merchant_id) -> tuple[Merchant, str]:
-    """A new webhook secret (the old one stops signing at once); returns it, shown once."""
+def merchant_webhook_secret_rotate(*, actor, second_factor_verified: bool, merchant_id) -> tuple[Merchant, str]:
+    """A new webhook secret (the old one stops signing at once); returns it, shown once.
+
+    Like an API key, a secret is handed out only to a session verified by a second factor.
+    """
+    if not second_factor_verified:
+        raise PermissionDenied(_("Confirm with your second factor to replace the webhook secret."))
     secret, prefix, sealed = _webhook_secret_new()
     with transaction.atomic():
         merchant = Merchant.objects.select_for_update().restrict(actor).filter(pk=merchant_id).first()

@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,7 +43,20 @@ def test_a_merchant_keeps_its_webhook_secret_sealed_and_shows_it_once(cast):
 def test_rotating_the_webhook_secret_replaces_it(cast, shops):
     old = shops.delta.webhook_secret()
 
-    merchant, secret = services.merchant_webhook_secret_rotate(actor=cast.merchant, merchant_id=shops.delta.pk)
+    with pytest.raises(PermissionDenied):
+        services.merchant_webhook_secret_rotate(
+            actor=cast.merchant, second_factor_verified=False, merchant_id=shops.delta.pk
+        )
+    with pytest.raises(PermissionDenied):
+        services.merchant_webhook_secret_rotate(
+            actor=shops.merchant2, second_factor_verified=True, merchant_id=shops.delta.pk
+        )
+    shops.delta.refresh_from_db()
+    assert shops.delta.webhook_secret() == old
+
+    merchant, secret = services.merchant_webhook_secret_rotate(
+        actor=cast.merchant, second_factor_verified=True, merchant_id=shops.delta.pk
+    )
 
     merchant.refresh_from_db()
     assert secret != old and merchant.webhook_secret() == secret
