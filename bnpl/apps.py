@@ -9,3 +9,31 @@ class BnplConfig(AppConfig):
     name = "bnpl"
     label = "bnpl"
     verbose_name = _("Buy now, pay later")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from portal.api.scopes import register_scope_group
+        from portal.audit.actions import register_actions
+        from portal.core.demo import DemoStep, register_step
+
+        from . import permissions  # noqa: F401  (registers the policies)
+        from .demo import demo_step
+        from .roles import staff_permissions_grant
+
+        register_scope_group(
+            "bnpl",
+            _("Buy now, pay later"),
+            description=_("Payment sessions and orders of your shop (/api/v1/bnpl/)"),
+            order=40,
+        )
+        register_actions(
+            {
+                "bnpl.merchant_created": _("BNPL merchant set up"),
+                "bnpl.webhook_secret_rotated": _("BNPL webhook secret replaced"),
+                "bnpl.shopper_created": _("BNPL shopper profile created"),
+                "bnpl.session_created": _("BNPL payment session opened"),
+            }
+        )
+        register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
+        post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")

@@ -313,6 +313,8 @@ SIGNING_CODE_KEY = env.str("SIGNING_CODE_KEY", default="")
 SIGNING_REQUEST_VALID_DAYS = env.int("SIGNING_REQUEST_VALID_DAYS", default=14)
 SIGNING_MAX_ATTACHMENT_BYTES = env.int("SIGNING_MAX_ATTACHMENT_BYTES", default=10 * 1024 * 1024)
 SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
+# Buy now, pay later (bnpl/): a payment session can be checked out for this long after it was opened.
+BNPL_SESSION_TTL_MINUTES = env.int("BNPL_SESSION_TTL_MINUTES", default=60)
 # A render that shows no sign of life for this long (its worker was killed) is queued again by the
 # sweep, or when the same report is asked for again; a report gets at most this many renders.
 REPORTS_STUCK_SECONDS = env.int("REPORTS_STUCK_SECONDS", default=300)
@@ -498,6 +500,10 @@ SPECTACULAR_SETTINGS = {
         "ReportKindEnum": "reports.models.Report.Kind",
         "SignatureRequestKindEnum": "signing.models.SignatureRequest.Kind",
         "SignatureRequestStatusEnum": "signing.models.SignatureRequest.Status",
+        "BnplSessionStateEnum": "bnpl.models.PaymentSession.State",
+        "BnplOrderStateEnum": "bnpl.models.Order.State",
+        "BnplPlanStateEnum": "bnpl.models.Plan.State",
+        "BnplInstalmentStateEnum": "bnpl.models.Instalment.State",
     },
 }
 

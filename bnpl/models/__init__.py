@@ -1,5 +1,20 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .merchants import Merchant, Shopper
+from .orders import Locale, Order, OrderLine, PaymentSession
+from .plans import Instalment, Plan
 from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 
-__all__ = ["ShipmentEvent", "TrackedShipment", "TrackingState"]
+__all__ = [
+    "Instalment",
+    "Locale",
+    "Merchant",
+    "Order",
+    "OrderLine",
+    "PaymentSession",
+    "Plan",
+    "ShipmentEvent",
+    "Shopper",
+    "TrackedShipment",
+    "TrackingState",
+]

@@ -71,6 +71,28 @@ CAST = [
         "+4915100000006",
         "ru",
     ),
+    (
+        "merchant@example.com",
+        "Mira",
+        "Merchant",
+        "Delta Shop",
+        [Role.MERCHANT],
+        False,
+        False,
+        "+4915100000021",
+        "en",
+    ),
+    (
+        "merchant2@example.com",
+        "Emil",
+        "Eckert",
+        "Epsilon Store",
+        [Role.MERCHANT],
+        False,
+        False,
+        "+4915100000022",
+        "de",
+    ),
     ("client1@example.com", "Clara", "Schmidt", None, [Role.CLIENT], False, False, "+4915100000011", "de"),
     ("client2@example.com", "Carl", "Weber", None, [Role.CLIENT], False, False, "+4915100000012", "en"),
     ("client3@example.com", "Katya", "Ivanova", None, [Role.CLIENT], False, False, "+4915100000013", "ru"),
@@ -80,6 +102,8 @@ ORGANISATIONS = {
     "Partnerzone Operations": Organisation.Kind.OPERATOR,
     "Alpha Invest": Organisation.Kind.BROKER_FIRM,
     "Beta Capital": Organisation.Kind.BROKER_FIRM,
+    "Delta Shop": Organisation.Kind.MERCHANT,
+    "Epsilon Store": Organisation.Kind.MERCHANT,
 }
 
 

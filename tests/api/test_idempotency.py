@@ -356,7 +356,8 @@ def test_the_schema_documents_the_key_and_the_409_on_every_post(client):
     schema = client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     validate_schema(schema)
     posts = {path: ops["post"] for path, ops in schema["paths"].items() if "post" in ops}
-    assert len(posts) == 5  # reports, signature requests (create, cancel), approvals (approve, reject)
+    # reports, signature requests (create, cancel), approvals (approve, reject), bnpl sessions
+    assert len(posts) == 6
     for path, operation in posts.items():
         [parameter] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
         assert parameter["in"] == "header" and parameter["schema"]["maxLength"] == 255, path

@@ -34,6 +34,7 @@ def test_every_operation_takes_one_request_format(schema):
     assert formats == {
         ("post", "/api/v1/approvals/{approval_id}/approve/"): ["application/json"],
         ("post", "/api/v1/approvals/{approval_id}/reject/"): ["application/json"],
+        ("post", "/api/v1/bnpl/sessions/"): ["application/json"],
         ("post", "/api/v1/reports/"): ["application/json"],
         ("post", "/api/v1/signature-requests/"): ["multipart/form-data"],
         ("post", "/api/v1/signature-requests/{request_id}/cancel/"): ["application/json"],

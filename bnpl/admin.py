@@ -1,0 +1,173 @@
+"""Back office reads bnpl here and keeps merchants and shopper profiles.
+
+Money is never edited in admin: amounts, refunds, rates and schedules change only through the
+services (capture, refund, ship …), which keep the plan, the audit trail and the merchant's
+webhooks in step. Orders, plans and sessions are never deleted: they are the credit record.
+"""
+
+from django.contrib import admin, messages
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from portal.core.admin import RestrictedAdmin
+
+from . import services
+from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+
+
+class NoDeleteAdmin(RestrictedAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyLines(admin.TabularInline):
+    model = OrderLine
+    fields = ["position", "name", "quantity", "unit_price", "tax_rate", "line_total"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SessionLines(ReadOnlyLines):
+    fk_name = "session"
+
+
+class OrderLines(ReadOnlyLines):
+    fk_name = "order"
+
+
+@admin.register(Merchant)
+class MerchantAdmin(NoDeleteAdmin):
+    list_display = ["trading_name", "organisation", "default_currency", "active", "webhook_url", "created_at"]
+    list_filter = ["active", "default_currency"]
+    list_select_related = ["organisation"]
+    search_fields = ["trading_name", "organisation__name"]
+    fields = ["organisation", "trading_name", "webhook_url", "webhook_secret_prefix", "default_currency", "active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request, obj=None):
+        # The secret is made by the service and shown once; the organisation never changes.
+        return ["webhook_secret_prefix", "organisation"] if obj is not None else ["webhook_secret_prefix"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # The form offers only merchant organisations and supported currencies, as the service requires.
+        merchant, secret = services.merchant_create(
+            actor=request.user,
+            organisation=obj.organisation,
+            trading_name=obj.trading_name,
+            webhook_url=obj.webhook_url,
+            default_currency=obj.default_currency,
+        )
+        for field in ("pk", "webhook_secret_sealed", "webhook_secret_prefix", "created_at", "active"):
+            setattr(obj, field, getattr(merchant, field))
+        messages.warning(
+            request,
+            _("The webhook secret, shown only now — give it to the merchant: %(secret)s") % {"secret": secret},
+        )
+
+
+@admin.register(Shopper)
+class ShopperAdmin(NoDeleteAdmin):
+    list_display = ["user", "region", "purchase_limit", "purchase_limit_currency", "kyc_passed", "created_at"]
+    list_filter = ["kyc_passed", "region"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "user__last_name"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(PaymentSession)
+class PaymentSessionAdmin(NoDeleteAdmin):
+    list_display = ["reference", "merchant", "amount", "currency", "shopper_email", "state", "expires_at"]
+    list_filter = ["state", "currency"]
+    list_select_related = ["merchant"]
+    search_fields = ["reference", "shopper_email"]
+    exclude = ["token"]  # the checkout's bearer secret stays out of admin pages
+    readonly_fields = [
+        "merchant",
+        "amount",
+        "currency",
+        "shopper_email",
+        "locale",
+        "reference",
+        "state",
+        "expires_at",
+        "created_at",
+        "created_by",
+    ]
+    inlines = [SessionLines]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(NoDeleteAdmin):
+    list_display = ["reference", "merchant", "shopper", "amount", "currency", "state", "option_key", "created_at"]
+    list_filter = ["state", "currency", "merchant"]
+    list_select_related = ["merchant", "shopper__user"]
+    search_fields = ["reference", "shopper__user__email", "tracking_number"]
+    readonly_fields = [
+        "merchant",
+        "shopper",
+        "session",
+        "reference",
+        "amount",
+        "currency",
+        "refunded_amount",
+        "state",
+        "option_key",
+        "shipped_at",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [OrderLines]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class InstalmentInline(admin.TabularInline):
+    model = Instalment
+    fields = ["number", "due_date", "amount", "principal", "interest", "paid_amount", "state"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Plan)
+class PlanAdmin(NoDeleteAdmin):
+    list_display = ["order", "option_key", "state", "total_payable", "currency", "apr", "start_date"]
+    list_filter = ["state", "option_key", "currency"]
+    list_select_related = ["order"]
+    search_fields = ["order__reference"]
+    readonly_fields = [
+        "order",
+        "option_key",
+        "nominal_rate",
+        "apr",
+        "total_payable",
+        "total_cost_of_credit",
+        "currency",
+        "state",
+        "start_date",
+        "created_at",
+    ]
+    inlines = [InstalmentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,129 @@
+"""Who reaches which bnpl objects: one policy per model, for pages, the API, admin, exports and tasks.
+
+view:
+- a merchant's people (role merchant, organisation = the merchant's): that merchant, its sessions,
+  its orders with their lines, plans and instalments; never another merchant's, never a shopper
+  profile;
+- a shopper: their own profile, orders, lines, plans and instalments;
+- back office, compliance and credit analysts: everything (read).
+operate (capture, ship, cancel, refund an order): only the merchant's people.
+"""
+
+from django.db.models import Q
+
+from portal.accounts.roles import OVERSIGHT_ROLES, Role
+from portal.core.policy import ALL, NOTHING, Policy, register_policy
+
+from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+
+# Staff who read every merchant's and every shopper's records.
+BNPL_STAFF_ROLES = frozenset({*OVERSIGHT_ROLES, Role.CREDIT_ANALYST})
+
+
+def sees_all_bnpl(actor) -> bool:
+    return actor.has_role(*BNPL_STAFF_ROLES)
+
+
+def merchant_organisation_id(actor) -> int | None:
+    """The organisation whose merchant the actor works for, if they are a merchant's person."""
+    if actor.organisation_id and actor.has_role(Role.MERCHANT):
+        return actor.organisation_id
+    return None
+
+
+def is_merchant_user(actor) -> bool:
+    return bool(actor.is_authenticated and actor.is_active and merchant_organisation_id(actor))
+
+
+def _merchant_q(actor, path: str) -> Q | None:
+    organisation = merchant_organisation_id(actor)
+    return Q(**{f"{path}organisation_id": organisation}) if organisation else None
+
+
+def _either(*scopes: Q | None) -> Q:
+    present = [scope for scope in scopes if scope is not None]
+    if not present:
+        return NOTHING
+    combined = present[0]
+    for scope in present[1:]:
+        combined |= scope
+    return combined
+
+
+class MerchantPolicy(Policy):
+    model = Merchant
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return _either(_merchant_q(actor, ""))
+
+
+class ShopperPolicy(Policy):
+    model = Shopper
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return Q(user_id=actor.pk)
+
+
+class PaymentSessionPolicy(Policy):
+    model = PaymentSession
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return _either(_merchant_q(actor, "merchant__"))
+
+
+class OrderPolicy(Policy):
+    """`path` leads from the policy's model to the order (the plan's and instalment's policies)."""
+
+    model = Order
+    actions = ("view", "operate")
+    path = ""
+
+    def scope(self, actor, action):
+        merchant = _merchant_q(actor, f"{self.path}merchant__")
+        if action == "operate":
+            return _either(merchant)
+        if sees_all_bnpl(actor):
+            return ALL
+        return _either(merchant, Q(**{f"{self.path}shopper__user_id": actor.pk}))
+
+
+class PlanPolicy(OrderPolicy):
+    model = Plan
+    actions = ("view",)
+    path = "order__"
+
+
+class InstalmentPolicy(OrderPolicy):
+    model = Instalment
+    actions = ("view",)
+    path = "plan__order__"
+
+
+class OrderLinePolicy(Policy):
+    """A line is seen by whoever sees its session or its order."""
+
+    model = OrderLine
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return _either(
+            _merchant_q(actor, "session__merchant__"),
+            _merchant_q(actor, "order__merchant__"),
+            Q(order__shopper__user_id=actor.pk),
+        )
+
+
+merchants = register_policy(MerchantPolicy())
+shoppers = register_policy(ShopperPolicy())
+sessions = register_policy(PaymentSessionPolicy())
+orders = register_policy(OrderPolicy())
+plans = register_policy(PlanPolicy())
+instalments = register_policy(InstalmentPolicy())
+order_lines = register_policy(OrderLinePolicy())

@@ -1,0 +1,23 @@
+"""Back office and credit analysts read bnpl in admin; back office also keeps merchants and shopper profiles.
+
+Their role groups carry the permissions; what rows they reach is still the policies' call.
+"""
+
+from django.contrib.auth.models import Group, Permission
+
+from portal.accounts.roles import Role
+
+READ = ["view_merchant", "view_shopper", "view_paymentsession", "view_order", "view_plan", "view_instalment"]
+PERMISSIONS = {
+    Role.BACKOFFICE: [*READ, "add_merchant", "change_merchant", "add_shopper", "change_shopper", "change_order"],
+    Role.CREDIT_ANALYST: [*READ, "change_shopper"],
+}
+
+
+def staff_permissions_grant(*, using: str = "default", **kwargs) -> None:
+    """post_migrate receiver (after Django has created the permission rows); idempotent."""
+    for role, codenames in PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        group.permissions.add(
+            *Permission.objects.using(using).filter(content_type__app_label="bnpl", codename__in=codenames)
+        )

@@ -1,0 +1,42 @@
+"""The bnpl demo step: two merchants with their people, a shopper, two sessions; a second run changes nothing."""
+
+import io
+
+import pytest
+
+from bnpl.demo import demo_step
+from bnpl.models import Merchant, OrderLine, PaymentSession, Shopper
+from portal.accounts.roles import Role
+from portal.audit.models import AuditEvent
+from portal.shell.demo import cast_ensure
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_makes_two_shops_a_shopper_and_two_sessions_once():
+    users = cast_ensure()
+    demo_step(scale="small", stdout=io.StringIO())
+    counts = (
+        Merchant.objects.count(),
+        Shopper.objects.count(),
+        PaymentSession.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+    cast_ensure()
+    demo_step(scale="small", stdout=io.StringIO())
+
+    assert (
+        Merchant.objects.count(),
+        Shopper.objects.count(),
+        PaymentSession.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
+    assert set(Merchant.objects.values_list("organisation__name", flat=True)) == {"Delta Shop", "Epsilon Store"}
+    for login in ("merchant", "merchant2"):
+        assert Role.MERCHANT in users[login].roles and users[login].organisation.kind == "merchant"
+    assert Shopper.objects.get().user == users["client2"]
+    sessions = PaymentSession.objects.filter(merchant__organisation__name="Delta Shop")
+    assert sessions.count() == 2
+    for session in sessions:
+        assert sum(line.line_total for line in OrderLine.objects.filter(session=session)) == session.amount
