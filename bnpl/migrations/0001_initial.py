@@ -7,314 +7,611 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0003_phone_verification_and_sessions'),
+        ("accounts", "0003_phone_verification_and_sessions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Merchant',
+            name="Merchant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trading_name', models.CharField(max_length=200, verbose_name='trading name')),
-                ('webhook_url', models.URLField(blank=True, max_length=500, verbose_name='webhook URL')),
-                ('webhook_secret_sealed', models.TextField(editable=False, verbose_name='webhook secret (sealed)')),
-                ('webhook_secret_prefix', models.CharField(editable=False, max_length=20, verbose_name='webhook secret')),
-                ('default_currency', models.CharField(choices=[('EUR', 'EUR'), ('USD', 'USD'), ('GBP', 'GBP'), ('CHF', 'CHF'), ('PLN', 'PLN'), ('CZK', 'CZK'), ('SEK', 'SEK'), ('DKK', 'DKK')], default='EUR', max_length=3, verbose_name='default currency')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('organisation', models.OneToOneField(limit_choices_to={'kind': 'merchant'}, on_delete=django.db.models.deletion.PROTECT, related_name='bnpl_merchant', to='accounts.organisation', verbose_name='organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("trading_name", models.CharField(max_length=200, verbose_name="trading name")),
+                ("webhook_url", models.URLField(blank=True, max_length=500, verbose_name="webhook URL")),
+                ("webhook_secret_sealed", models.TextField(editable=False, verbose_name="webhook secret (sealed)")),
+                (
+                    "webhook_secret_prefix",
+                    models.CharField(editable=False, max_length=20, verbose_name="webhook secret"),
+                ),
+                (
+                    "default_currency",
+                    models.CharField(
+                        choices=[
+                            ("EUR", "EUR"),
+                            ("USD", "USD"),
+                            ("GBP", "GBP"),
+                            ("CHF", "CHF"),
+                            ("PLN", "PLN"),
+                            ("CZK", "CZK"),
+                            ("SEK", "SEK"),
+                            ("DKK", "DKK"),
+                        ],
+                        default="EUR",
+                        max_length=3,
+                        verbose_name="default currency",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "organisation",
+                    models.OneToOneField(
+                        limit_choices_to={"kind": "merchant"},
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bnpl_merchant",
+                        to="accounts.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'merchant',
-                'verbose_name_plural': 'merchants',
-                'ordering': ['trading_name', 'id'],
+                "verbose_name": "merchant",
+                "verbose_name_plural": "merchants",
+                "ordering": ["trading_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=64, verbose_name='order reference')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('state', models.CharField(choices=[('pending_decision', 'Waiting for the credit decision'), ('in_review', 'In manual review'), ('approved', 'Approved'), ('declined', 'Declined'), ('captured', 'Captured'), ('shipped', 'Shipped'), ('cancelled', 'Cancelled'), ('refunded', 'Refunded'), ('partly_refunded', 'Partly refunded')], default='pending_decision', max_length=20, verbose_name='state')),
-                ('option_key', models.CharField(max_length=32, verbose_name='payment option')),
-                ('refunded_amount', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='refunded')),
-                ('shipped_at', models.DateTimeField(blank=True, null=True, verbose_name='shipped')),
-                ('carrier', models.CharField(blank=True, max_length=50, verbose_name='carrier')),
-                ('tracking_number', models.CharField(blank=True, max_length=100, verbose_name='tracking number')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='bnpl.merchant', verbose_name='merchant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reference", models.CharField(max_length=64, verbose_name="order reference")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending_decision", "Waiting for the credit decision"),
+                            ("in_review", "In manual review"),
+                            ("approved", "Approved"),
+                            ("declined", "Declined"),
+                            ("captured", "Captured"),
+                            ("shipped", "Shipped"),
+                            ("cancelled", "Cancelled"),
+                            ("refunded", "Refunded"),
+                            ("partly_refunded", "Partly refunded"),
+                        ],
+                        default="pending_decision",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("option_key", models.CharField(max_length=32, verbose_name="payment option")),
+                (
+                    "refunded_amount",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="refunded"),
+                ),
+                ("shipped_at", models.DateTimeField(blank=True, null=True, verbose_name="shipped")),
+                ("carrier", models.CharField(blank=True, max_length=50, verbose_name="carrier")),
+                ("tracking_number", models.CharField(blank=True, max_length=100, verbose_name="tracking number")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="orders",
+                        to="bnpl.merchant",
+                        verbose_name="merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order',
-                'verbose_name_plural': 'orders',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "order",
+                "verbose_name_plural": "orders",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PaymentSession',
+            name="PaymentSession",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(editable=False, max_length=64, unique=True, verbose_name='token')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('shopper_email', models.EmailField(max_length=254, verbose_name="shopper's e-mail")),
-                ('locale', models.CharField(choices=[('en', 'English'), ('de', 'German'), ('ru', 'Russian')], default='en', max_length=5, verbose_name='language')),
-                ('reference', models.CharField(max_length=64, verbose_name='order reference')),
-                ('state', models.CharField(choices=[('open', 'Open'), ('used', 'Used'), ('expired', 'Expired')], default='open', max_length=10, verbose_name='state')),
-                ('expires_at', models.DateTimeField(verbose_name='expires')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('merchant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='bnpl.merchant', verbose_name='merchant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("token", models.CharField(editable=False, max_length=64, unique=True, verbose_name="token")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("shopper_email", models.EmailField(max_length=254, verbose_name="shopper's e-mail")),
+                (
+                    "locale",
+                    models.CharField(
+                        choices=[("en", "English"), ("de", "German"), ("ru", "Russian")],
+                        default="en",
+                        max_length=5,
+                        verbose_name="language",
+                    ),
+                ),
+                ("reference", models.CharField(max_length=64, verbose_name="order reference")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("open", "Open"), ("used", "Used"), ("expired", "Expired")],
+                        default="open",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("expires_at", models.DateTimeField(verbose_name="expires")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "merchant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="bnpl.merchant",
+                        verbose_name="merchant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'payment session',
-                'verbose_name_plural': 'payment sessions',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "payment session",
+                "verbose_name_plural": "payment sessions",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='OrderLine',
+            name="OrderLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(default=1, verbose_name='position')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('unit_price', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='unit price')),
-                ('tax_rate', models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name='tax rate')),
-                ('line_total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='line total')),
-                ('order', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='bnpl.order', verbose_name='order')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='bnpl.paymentsession', verbose_name='payment session')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveSmallIntegerField(default=1, verbose_name="position")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="unit price")),
+                ("tax_rate", models.DecimalField(decimal_places=2, default=0, max_digits=5, verbose_name="tax rate")),
+                ("line_total", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="line total")),
+                (
+                    "order",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="bnpl.order",
+                        verbose_name="order",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="bnpl.paymentsession",
+                        verbose_name="payment session",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'order line',
-                'verbose_name_plural': 'order lines',
-                'ordering': ['position', 'id'],
+                "verbose_name": "order line",
+                "verbose_name_plural": "order lines",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='session',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='order', to='bnpl.paymentsession', verbose_name='payment session'),
+            model_name="order",
+            name="session",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="order",
+                to="bnpl.paymentsession",
+                verbose_name="payment session",
+            ),
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('option_key', models.CharField(max_length=32, verbose_name='payment option')),
-                ('nominal_rate', models.DecimalField(decimal_places=4, max_digits=8, verbose_name='nominal rate')),
-                ('apr', models.DecimalField(decimal_places=4, max_digits=8, verbose_name='APR')),
-                ('total_payable', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total payable')),
-                ('total_cost_of_credit', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='total cost of credit')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('state', models.CharField(choices=[('awaiting_shipment', 'Waiting for shipment'), ('active', 'Active'), ('completed', 'Paid in full'), ('cancelled', 'Cancelled')], default='awaiting_shipment', max_length=20, verbose_name='state')),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='start date')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created')),
-                ('order', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='plan', to='bnpl.order', verbose_name='order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("option_key", models.CharField(max_length=32, verbose_name="payment option")),
+                ("nominal_rate", models.DecimalField(decimal_places=4, max_digits=8, verbose_name="nominal rate")),
+                ("apr", models.DecimalField(decimal_places=4, max_digits=8, verbose_name="APR")),
+                ("total_payable", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="total payable")),
+                (
+                    "total_cost_of_credit",
+                    models.DecimalField(decimal_places=2, max_digits=12, verbose_name="total cost of credit"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_shipment", "Waiting for shipment"),
+                            ("active", "Active"),
+                            ("completed", "Paid in full"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="awaiting_shipment",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="start date")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
+                (
+                    "order",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="plan",
+                        to="bnpl.order",
+                        verbose_name="order",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'instalment plan',
-                'verbose_name_plural': 'instalment plans',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "instalment plan",
+                "verbose_name_plural": "instalment plans",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Instalment',
+            name="Instalment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(verbose_name='number')),
-                ('due_date', models.DateField(blank=True, null=True, verbose_name='due date')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='amount')),
-                ('principal', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='principal')),
-                ('interest', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='interest')),
-                ('paid_amount', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='paid')),
-                ('state', models.CharField(choices=[('due', 'Due'), ('paid', 'Paid'), ('partly_paid', 'Partly paid'), ('overdue', 'Overdue'), ('returned', 'Returned by the bank'), ('cancelled', 'Cancelled')], default='due', max_length=20, verbose_name='state')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='instalments', to='bnpl.plan', verbose_name='plan')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField(verbose_name="number")),
+                ("due_date", models.DateField(blank=True, null=True, verbose_name="due date")),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="amount")),
+                ("principal", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="principal")),
+                ("interest", models.DecimalField(decimal_places=2, max_digits=12, verbose_name="interest")),
+                ("paid_amount", models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="paid")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("due", "Due"),
+                            ("paid", "Paid"),
+                            ("partly_paid", "Partly paid"),
+                            ("overdue", "Overdue"),
+                            ("returned", "Returned by the bank"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="due",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="instalments",
+                        to="bnpl.plan",
+                        verbose_name="plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'instalment',
-                'verbose_name_plural': 'instalments',
-                'ordering': ['plan', 'number'],
+                "verbose_name": "instalment",
+                "verbose_name_plural": "instalments",
+                "ordering": ["plan", "number"],
             },
         ),
         migrations.CreateModel(
-            name='ShipmentEvent',
+            name="ShipmentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('carrier', models.CharField(max_length=50, verbose_name='carrier')),
-                ('tracking_number', models.CharField(max_length=100, verbose_name='tracking number')),
-                ('status', models.CharField(choices=[('pre_transit', 'Label created'), ('in_transit', 'In transit'), ('delivered', 'Delivered'), ('returned', 'Returned to sender'), ('failure', 'Delivery failed'), ('unknown', 'No information yet')], max_length=20, verbose_name='status')),
-                ('status_details', models.TextField(blank=True, verbose_name='status details')),
-                ('status_date', models.DateTimeField(verbose_name='status date')),
-                ('location', models.CharField(blank=True, max_length=200, verbose_name='location')),
-                ('source', models.CharField(choices=[('webhook', 'Shippo webhook'), ('poll', 'Status query')], max_length=10, verbose_name='source')),
-                ('payload', models.JSONField(default=dict, verbose_name='payload')),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='received at')),
-                ('event_key', models.CharField(max_length=255, unique=True, verbose_name='event key')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("carrier", models.CharField(max_length=50, verbose_name="carrier")),
+                ("tracking_number", models.CharField(max_length=100, verbose_name="tracking number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pre_transit", "Label created"),
+                            ("in_transit", "In transit"),
+                            ("delivered", "Delivered"),
+                            ("returned", "Returned to sender"),
+                            ("failure", "Delivery failed"),
+                            ("unknown", "No information yet"),
+                        ],
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                ("status_details", models.TextField(blank=True, verbose_name="status details")),
+                ("status_date", models.DateTimeField(verbose_name="status date")),
+                ("location", models.CharField(blank=True, max_length=200, verbose_name="location")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("webhook", "Shippo webhook"), ("poll", "Status query")],
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                ("payload", models.JSONField(default=dict, verbose_name="payload")),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="received at")),
+                ("event_key", models.CharField(max_length=255, unique=True, verbose_name="event key")),
             ],
             options={
-                'verbose_name': 'shipment event',
-                'verbose_name_plural': 'shipment events',
-                'indexes': [models.Index(fields=['carrier', 'tracking_number', 'status_date'], name='bnpl_shipevent_number_idx')],
+                "verbose_name": "shipment event",
+                "verbose_name_plural": "shipment events",
+                "indexes": [
+                    models.Index(fields=["carrier", "tracking_number", "status_date"], name="bnpl_shipevent_number_idx")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Shopper',
+            name="Shopper",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region', models.CharField(blank=True, max_length=10, verbose_name='region')),
-                ('date_of_birth', models.DateField(blank=True, null=True, verbose_name='date of birth')),
-                ('purchase_limit', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='purchase limit')),
-                ('purchase_limit_currency', models.CharField(choices=[('EUR', 'EUR'), ('USD', 'USD'), ('GBP', 'GBP'), ('CHF', 'CHF'), ('PLN', 'PLN'), ('CZK', 'CZK'), ('SEK', 'SEK'), ('DKK', 'DKK')], default='EUR', max_length=3, verbose_name='purchase limit currency')),
-                ('kyc_passed', models.BooleanField(default=False, verbose_name='KYC passed')),
-                ('kyc_passed_at', models.DateTimeField(blank=True, null=True, verbose_name='KYC passed on')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='bnpl_shopper', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("region", models.CharField(blank=True, max_length=10, verbose_name="region")),
+                ("date_of_birth", models.DateField(blank=True, null=True, verbose_name="date of birth")),
+                (
+                    "purchase_limit",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="purchase limit"),
+                ),
+                (
+                    "purchase_limit_currency",
+                    models.CharField(
+                        choices=[
+                            ("EUR", "EUR"),
+                            ("USD", "USD"),
+                            ("GBP", "GBP"),
+                            ("CHF", "CHF"),
+                            ("PLN", "PLN"),
+                            ("CZK", "CZK"),
+                            ("SEK", "SEK"),
+                            ("DKK", "DKK"),
+                        ],
+                        default="EUR",
+                        max_length=3,
+                        verbose_name="purchase limit currency",
+                    ),
+                ),
+                ("kyc_passed", models.BooleanField(default=False, verbose_name="KYC passed")),
+                ("kyc_passed_at", models.DateTimeField(blank=True, null=True, verbose_name="KYC passed on")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bnpl_shopper",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shopper',
-                'verbose_name_plural': 'shoppers',
-                'ordering': ['user__email'],
+                "verbose_name": "shopper",
+                "verbose_name_plural": "shoppers",
+                "ordering": ["user__email"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='shopper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='bnpl.shopper', verbose_name='shopper'),
+            model_name="order",
+            name="shopper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="orders",
+                to="bnpl.shopper",
+                verbose_name="shopper",
+            ),
         ),
         migrations.CreateModel(
-            name='TrackedShipment',
+            name="TrackedShipment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('carrier', models.CharField(max_length=50, verbose_name='carrier')),
-                ('tracking_number', models.CharField(max_length=100, verbose_name='tracking number')),
-                ('metadata', models.CharField(blank=True, max_length=100, verbose_name='metadata')),
-                ('provider', models.CharField(choices=[('shippo', 'Shippo'), ('simulator', 'Carrier simulator')], max_length=20, verbose_name='provider')),
-                ('registered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='registered at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("carrier", models.CharField(max_length=50, verbose_name="carrier")),
+                ("tracking_number", models.CharField(max_length=100, verbose_name="tracking number")),
+                ("metadata", models.CharField(blank=True, max_length=100, verbose_name="metadata")),
+                (
+                    "provider",
+                    models.CharField(
+                        choices=[("shippo", "Shippo"), ("simulator", "Carrier simulator")],
+                        max_length=20,
+                        verbose_name="provider",
+                    ),
+                ),
+                (
+                    "registered_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="registered at"),
+                ),
             ],
             options={
-                'verbose_name': 'tracked shipment',
-                'verbose_name_plural': 'tracked shipments',
-                'constraints': [models.UniqueConstraint(fields=('carrier', 'tracking_number'), name='bnpl_tracked_shipment_unique')],
+                "verbose_name": "tracked shipment",
+                "verbose_name_plural": "tracked shipments",
+                "constraints": [
+                    models.UniqueConstraint(fields=("carrier", "tracking_number"), name="bnpl_tracked_shipment_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='merchant',
-            constraint=models.CheckConstraint(condition=models.Q(('default_currency__regex', '^[A-Z]{3}$')), name='bnpl_merchant_currency_iso'),
+            model_name="merchant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("default_currency__regex", "^[A-Z]{3}$")), name="bnpl_merchant_currency_iso"
+            ),
         ),
         migrations.AddIndex(
-            model_name='paymentsession',
-            index=models.Index(fields=['merchant', '-created_at'], name='bnpl_session_merchant_idx'),
+            model_name="paymentsession",
+            index=models.Index(fields=["merchant", "-created_at"], name="bnpl_session_merchant_idx"),
         ),
         migrations.AddConstraint(
-            model_name='paymentsession',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='bnpl_session_amount_positive'),
+            model_name="paymentsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="bnpl_session_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentsession',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='bnpl_session_currency_iso'),
+            model_name="paymentsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="bnpl_session_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentsession',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at'))), name='bnpl_session_expiry'),
+            model_name="paymentsession",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("created_at"))), name="bnpl_session_expiry"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('session__isnull', False), ('order__isnull', False), _connector='OR'), name='bnpl_line_belongs_somewhere'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("session__isnull", False), ("order__isnull", False), _connector="OR"),
+                name="bnpl_line_belongs_somewhere",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='bnpl_line_quantity_positive'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="bnpl_line_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('unit_price__gte', 0), ('line_total__gte', 0)), name='bnpl_line_amounts_not_negative'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("unit_price__gte", 0), ("line_total__gte", 0)),
+                name="bnpl_line_amounts_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='orderline',
-            constraint=models.CheckConstraint(condition=models.Q(('tax_rate__gte', 0), ('tax_rate__lte', 100)), name='bnpl_line_tax_rate_percent'),
+            model_name="orderline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("tax_rate__gte", 0), ("tax_rate__lte", 100)), name="bnpl_line_tax_rate_percent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('nominal_rate__gte', 0), ('apr__gte', 0), ('total_payable__gte', 0), ('total_cost_of_credit__gte', 0)), name='bnpl_plan_amounts_not_negative'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("nominal_rate__gte", 0),
+                    ("apr__gte", 0),
+                    ("total_payable__gte", 0),
+                    ("total_cost_of_credit__gte", 0),
+                ),
+                name="bnpl_plan_amounts_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='bnpl_plan_currency_iso'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="bnpl_plan_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='plan',
-            constraint=models.CheckConstraint(condition=models.Q(('state', 'awaiting_shipment'), ('state', 'cancelled'), ('start_date__isnull', False), _connector='OR'), name='bnpl_plan_started_dated'),
+            model_name="plan",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("state", "awaiting_shipment"),
+                    ("state", "cancelled"),
+                    ("start_date__isnull", False),
+                    _connector="OR",
+                ),
+                name="bnpl_plan_started_dated",
+            ),
         ),
         migrations.AddIndex(
-            model_name='instalment',
-            index=models.Index(fields=['state', 'due_date'], name='bnpl_instalment_due_idx'),
+            model_name="instalment",
+            index=models.Index(fields=["state", "due_date"], name="bnpl_instalment_due_idx"),
         ),
         migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.UniqueConstraint(fields=('plan', 'number'), name='bnpl_instalment_number_per_plan'),
+            model_name="instalment",
+            constraint=models.UniqueConstraint(fields=("plan", "number"), name="bnpl_instalment_number_per_plan"),
         ),
         migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.CheckConstraint(condition=models.Q(('number__gte', 1)), name='bnpl_instalment_number_positive'),
+            model_name="instalment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("number__gte", 1)), name="bnpl_instalment_number_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='instalment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0), ('principal__gte', 0), ('interest__gte', 0), ('paid_amount__gte', 0)), name='bnpl_instalment_amounts_not_negative'),
+            model_name="instalment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("amount__gte", 0), ("principal__gte", 0), ("interest__gte", 0), ("paid_amount__gte", 0)
+                ),
+                name="bnpl_instalment_amounts_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shopper',
-            constraint=models.CheckConstraint(condition=models.Q(('purchase_limit__gte', 0)), name='bnpl_shopper_limit_not_negative'),
+            model_name="shopper",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("purchase_limit__gte", 0)), name="bnpl_shopper_limit_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shopper',
-            constraint=models.CheckConstraint(condition=models.Q(('purchase_limit_currency__regex', '^[A-Z]{3}$')), name='bnpl_shopper_currency_iso'),
+            model_name="shopper",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("purchase_limit_currency__regex", "^[A-Z]{3}$")), name="bnpl_shopper_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shopper',
-            constraint=models.CheckConstraint(condition=models.Q(('kyc_passed', False), ('kyc_passed_at__isnull', False), _connector='OR'), name='bnpl_shopper_kyc_dated'),
+            model_name="shopper",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kyc_passed", False), ("kyc_passed_at__isnull", False), _connector="OR"),
+                name="bnpl_shopper_kyc_dated",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='shopper',
-            constraint=models.CheckConstraint(condition=models.Q(('region', ''), ('region__regex', '^[A-Z]{2}(-[A-Z0-9]{1,3})?$'), _connector='OR'), name='bnpl_shopper_region_iso'),
+            model_name="shopper",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("region", ""), ("region__regex", "^[A-Z]{2}(-[A-Z0-9]{1,3})?$"), _connector="OR"),
+                name="bnpl_shopper_region_iso",
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['merchant', '-created_at'], name='bnpl_order_merchant_idx'),
+            model_name="order",
+            index=models.Index(fields=["merchant", "-created_at"], name="bnpl_order_merchant_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['shopper', '-created_at'], name='bnpl_order_shopper_idx'),
+            model_name="order",
+            index=models.Index(fields=["shopper", "-created_at"], name="bnpl_order_shopper_idx"),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['state'], name='bnpl_order_state_idx'),
+            model_name="order",
+            index=models.Index(fields=["state"], name="bnpl_order_state_idx"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.UniqueConstraint(fields=('merchant', 'reference'), name='bnpl_order_reference_per_merchant'),
+            model_name="order",
+            constraint=models.UniqueConstraint(
+                fields=("merchant", "reference"), name="bnpl_order_reference_per_merchant"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='bnpl_order_amount_positive'),
+            model_name="order",
+            constraint=models.CheckConstraint(condition=models.Q(("amount__gt", 0)), name="bnpl_order_amount_positive"),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('refunded_amount__gte', 0), ('refunded_amount__lte', models.F('amount'))), name='bnpl_order_refund_within_amount'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("refunded_amount__gte", 0), ("refunded_amount__lte", models.F("amount"))),
+                name="bnpl_order_refund_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='bnpl_order_currency_iso'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="bnpl_order_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='order',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('state', 'shipped'), _negated=True), ('shipped_at__isnull', False), _connector='OR'), name='bnpl_order_shipped_dated'),
+            model_name="order",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("state", "shipped"), _negated=True), ("shipped_at__isnull", False), _connector="OR"
+                ),
+                name="bnpl_order_shipped_dated",
+            ),
         ),
     ]

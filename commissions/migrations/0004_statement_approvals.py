@@ -12,6 +12,11 @@ from django.urls import reverse
 KIND = "commissions.statement"
 
 
+def _db(schema_editor) -> str:
+    """Migrations run on the owner's connection (`migrate --database owner`): read and write there."""
+    return schema_editor.connection.alias if schema_editor is not None else "default"
+
+
 def _name(user) -> str:
     return f"{user.first_name} {user.last_name}".strip() or user.email
 
@@ -26,21 +31,25 @@ def _snapshot(statement) -> dict:
 
 
 def forwards(apps, schema_editor):
+    db = _db(schema_editor)
     Statement = apps.get_model("commissions", "Statement")
     Approval = apps.get_model("approvals", "Approval")
     ApprovalDecision = apps.get_model("approvals", "ApprovalDecision")
     ContentType = apps.get_model("contenttypes", "ContentType")
-    content_type, _ = ContentType.objects.get_or_create(app_label="commissions", model="statement")
-    done = set(Approval.objects.filter(kind=KIND, content_type=content_type).values_list("object_id", flat=True))
+    content_type, _ = ContentType.objects.using(db).get_or_create(app_label="commissions", model="statement")
+    done = set(
+        Approval.objects.using(db).filter(kind=KIND, content_type=content_type).values_list("object_id", flat=True)
+    )
     statements = (
-        Statement.objects.filter(status__in=["prepared", "approved", "paid"], prepared_by__isnull=False)
+        Statement.objects.using(db)
+        .filter(status__in=["prepared", "approved", "paid"], prepared_by__isnull=False)
         .exclude(pk__in=done)
         .select_related("beneficiary", "firm")
     )
     for statement in statements.iterator(chunk_size=500):
         requested_at = statement.prepared_at or statement.updated_at
         approved = statement.status in ("approved", "paid") and statement.approved_by_id
-        approval = Approval.objects.create(
+        approval = Approval.objects.using(db).create(
             kind=KIND,
             content_type=content_type,
             object_id=statement.pk,
@@ -54,7 +63,7 @@ def forwards(apps, schema_editor):
             **_snapshot(statement),
         )
         if approved:
-            ApprovalDecision.objects.create(
+            ApprovalDecision.objects.using(db).create(
                 approval=approval,
                 actor_id=statement.approved_by_id,
                 outcome="approve",
@@ -63,10 +72,11 @@ def forwards(apps, schema_editor):
 
 
 def backwards(apps, schema_editor):
+    db = _db(schema_editor)
     Approval = apps.get_model("approvals", "Approval")
     ApprovalDecision = apps.get_model("approvals", "ApprovalDecision")
-    ApprovalDecision.objects.filter(approval__kind=KIND).delete()
-    Approval.objects.filter(kind=KIND).delete()
+    ApprovalDecision.objects.using(db).filter(approval__kind=KIND).delete()
+    Approval.objects.using(db).filter(kind=KIND).delete()
 
 
 class Migration(migrations.Migration):

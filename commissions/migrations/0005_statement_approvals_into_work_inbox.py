@@ -11,12 +11,18 @@ from django.urls import reverse
 KIND = "commissions.statement"
 
 
+def _db(schema_editor) -> str:
+    """Migrations run on the owner's connection (`migrate --database owner`): read and write there."""
+    return schema_editor.connection.alias if schema_editor is not None else "default"
+
+
 def open_items(apps, schema_editor):
+    db = _db(schema_editor)
     Approval = apps.get_model("approvals", "Approval")
     WorkItem = apps.get_model("inbox", "WorkItem")
     ContentType = apps.get_model("contenttypes", "ContentType")
-    content_type, _created = ContentType.objects.get_or_create(app_label="approvals", model="approval")
-    waiting = Approval.objects.filter(kind=KIND, state="pending").order_by("pk")
+    content_type, _created = ContentType.objects.using(db).get_or_create(app_label="approvals", model="approval")
+    waiting = Approval.objects.using(db).filter(kind=KIND, state="pending").order_by("pk")
     items = [
         WorkItem(
             kind=KIND,
@@ -31,7 +37,7 @@ def open_items(apps, schema_editor):
         )
         for approval in waiting.iterator(chunk_size=500)
     ]
-    WorkItem.objects.bulk_create(items, batch_size=500, ignore_conflicts=True)
+    WorkItem.objects.using(db).bulk_create(items, batch_size=500, ignore_conflicts=True)
 
 
 class Migration(migrations.Migration):

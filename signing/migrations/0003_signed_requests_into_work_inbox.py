@@ -13,13 +13,19 @@ from django.utils import timezone
 KIND = "signing.signed_request"
 
 
+def _db(schema_editor) -> str:
+    """Migrations run on the owner's connection (`migrate --database owner`): read and write there."""
+    return schema_editor.connection.alias if schema_editor is not None else "default"
+
+
 def open_items(apps, schema_editor):
+    db = _db(schema_editor)
     SignatureRequest = apps.get_model("signing", "SignatureRequest")
     WorkItem = apps.get_model("inbox", "WorkItem")
     ContentType = apps.get_model("contenttypes", "ContentType")
-    content_type, _created = ContentType.objects.get_or_create(app_label="signing", model="signaturerequest")
+    content_type, _created = ContentType.objects.using(db).get_or_create(app_label="signing", model="signaturerequest")
     now = timezone.now()
-    waiting = SignatureRequest.objects.filter(status="signed").select_related("recipient").order_by("pk")
+    waiting = SignatureRequest.objects.using(db).filter(status="signed").select_related("recipient").order_by("pk")
     items = []
     for request in waiting.iterator(chunk_size=500):
         recipient = request.recipient
@@ -38,7 +44,7 @@ def open_items(apps, schema_editor):
                 due_at=signed_at + timedelta(days=2),
             )
         )
-    WorkItem.objects.bulk_create(items, batch_size=500, ignore_conflicts=True)
+    WorkItem.objects.using(db).bulk_create(items, batch_size=500, ignore_conflicts=True)
 
 
 class Migration(migrations.Migration):

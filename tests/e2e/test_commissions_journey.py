@@ -34,7 +34,7 @@ def test_a_broker_drills_down_to_a_source_and_a_colleague_sees_nothing(
     log_in(page, live_server.url, cast.broker1.email, PASSWORD)
     page.get_by_test_id("role-nav").get_by_role("link", name="Commissions").click()
     page.get_by_role("link", name="September 2026").click()
-    expect(page.get_by_test_id("statement-status")).to_have_text("Prepared, awaiting approval")
+    expect(page.get_by_test_id("statement-status")).to_have_text("In review")
     expect(page.get_by_test_id("by-client")).to_contain_text("Anna Albers")
     page.get_by_label("Kind").select_option("upfront")
     page.get_by_role("button", name="Filter").click()
