@@ -21,6 +21,8 @@ class BnplConfig(AppConfig):
         from .demo import demo_step
         from .roles import staff_permissions_grant
 
+        self._decisions_ready()
+
         register_scope_group(
             "bnpl",
             _("Buy now, pay later"),
@@ -33,7 +35,63 @@ class BnplConfig(AppConfig):
                 "bnpl.webhook_secret_rotated": _("BNPL webhook secret replaced"),
                 "bnpl.shopper_created": _("BNPL shopper profile created"),
                 "bnpl.session_created": _("BNPL payment session opened"),
+                "bnpl.order_decided": _("BNPL order checked by the credit rules"),
+                "bnpl.purchase_review_prepared": _("BNPL purchase review prepared"),
+                "bnpl.purchase_approved": _("BNPL purchase approved in review"),
+                "bnpl.purchase_declined": _("BNPL purchase declined in review"),
+                "bnpl.credit_rule_created": _("BNPL credit rule added"),
+                "bnpl.credit_rule_changed": _("BNPL credit rule changed"),
+                "bnpl.credit_rule_deactivated": _("BNPL credit rule switched off"),
+                "bnpl.credit_rules_combine_changed": _("BNPL credit rules' combination changed"),
+                "bnpl.purchase_limit_set": _("BNPL purchase limit set"),
             }
         )
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")
+
+    def _decisions_ready(self):
+        """The decision module: manual review through the approval engine and the work inbox (bnpl/decisions.py)."""
+        from portal.accounts.roles import Role
+        from portal.approvals.events import approval_decided
+        from portal.approvals.registry import register_approval_kind
+        from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register
+        from portal.inbox.registry import register_inbox_kind
+
+        from . import decision_policies  # noqa: F401  (registers the decision module's policies)
+        from .decisions import PURCHASE_KIND, REVIEW_KIND, purchase_decided, purchase_describe, purchase_maker
+        from .demo import decisions_demo_step
+        from .models import Order
+
+        # The seed's two people: a credit analyst prepares ("user"), back office approves (administrator).
+        register_approval_kind(
+            PURCHASE_KIND,
+            model=Order,
+            label=_("BNPL purchase approval"),
+            approver_roles={Role.BACKOFFICE},
+            approvers_required=1,
+            alert_roles={Role.BACKOFFICE},
+            describe=purchase_describe,
+            maker_of=purchase_maker,
+            inbox_count_label=_("BNPL purchases to approve"),
+        )
+        approval_decided.connect(purchase_decided, dispatch_uid="bnpl.purchase_decided")
+        register_inbox_kind(
+            REVIEW_KIND,
+            label=_("BNPL purchase to review"),
+            roles={Role.CREDIT_ANALYST},
+            order=40,
+            count_label=_("BNPL purchases to review"),
+        )
+        register(
+            NavItem(label=_("Credit rules"), url_name="bnpl:credit-rules", roles=frozenset({Role.BACKOFFICE}), order=45)
+        )
+        register(
+            NavItem(
+                label=_("Purchase reviews"),
+                url_name="bnpl:review-list",
+                roles=frozenset({Role.CREDIT_ANALYST, Role.BACKOFFICE}),
+                order=46,
+            )
+        )
+        register_step(DemoStep(name="bnpl: credit rules and a purchase in review", run=decisions_demo_step, order=61))

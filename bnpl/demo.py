@@ -81,3 +81,98 @@ def _sessions_ensure(merchant_user) -> None:
             locale="en",
             reference=reference,
         )
+
+
+# --- The decision module ---------------------------------------------------------------------------
+
+DEFAULT_RULES = [
+    ("KYC passed", "kyc_passed", "is_true", ""),
+    ("Within the purchase limit", "within_purchase_limit", "is_true", ""),
+    ("No overdue instalment", "overdue_instalments", "le", "0"),
+    ("At most three open plans", "open_plans", "le", "3"),
+    ("Of age", "age", "ge", "18"),
+]
+ANALYST = ("analyst@example.com", "Anna", "Lytik")
+REVIEW_ORDER = ("DELTA-2001", "Road bike", Decimal("2400.00"))
+
+
+def decisions_demo_step(*, scale: str, stdout) -> None:
+    """The default rules, a credit analyst, and one of client2's orders over the limit prepared for approval."""
+    from .decision_rules import credit_rule_create
+    from .models import CreditRule
+
+    users = get_user_model().objects.in_bulk(["admin@example.com", "client2@example.com"], field_name="email")
+    admin = users.get("admin@example.com")
+    if admin is None:
+        stdout.write("  bnpl decisions: the demo cast is missing; nothing to do.")
+        return
+    for position, (name, fact, operator, value) in enumerate(DEFAULT_RULES, start=1):
+        if not CreditRule.objects.filter(name=name).exists():
+            credit_rule_create(
+                actor=admin, name=name, fact=fact, operator=operator, value=value, position=position * 10
+            )
+    analyst = _analyst_ensure()
+    shopper = Shopper.objects.filter(user=users.get("client2@example.com")).first()
+    merchant = Merchant.objects.filter(organisation__name="Delta Shop").first()
+    if shopper is not None and merchant is not None:
+        _order_in_review_ensure(merchant, shopper, analyst)
+    stdout.write(f"  bnpl decisions: {CreditRule.objects.count()} credit rules, an order waiting for approval")
+
+
+def _analyst_ensure():
+    """analyst@example.com, a credit analyst, made the way the demo cast is (portal/shell/demo.py)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import Group
+
+    from portal.accounts.roles import Role
+    from portal.shell.demo import DEMO_PASSWORD
+
+    email, first, last = ANALYST
+    operations = Organisation.objects.filter(name="Partnerzone Operations").first()
+    analyst, created = get_user_model().objects.get_or_create(
+        email=email,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "organisation": operations,
+            "is_staff": True,
+            "language": "en",
+            "password": make_password(DEMO_PASSWORD),
+        },
+    )
+    if created:
+        analyst.groups.add(Group.objects.get_or_create(name=Role.CREDIT_ANALYST)[0])
+        EmailAddress.objects.get_or_create(user=analyst, email=email, defaults={"verified": True, "primary": True})
+    return analyst
+
+
+def _order_in_review_ensure(merchant, shopper, analyst) -> None:
+    from django.db import transaction
+
+    from .decisions import decide_order, purchase_review_prepare
+    from .models import Order, OrderLine
+
+    reference, item, amount = REVIEW_ORDER
+    if Order.objects.filter(merchant=merchant, reference=reference).exists():
+        return
+    # The checkout places orders in the real flow; the demo places this one as it would.
+    with transaction.atomic():
+        order = Order.objects.create(
+            merchant=merchant,
+            shopper=shopper,
+            reference=reference,
+            amount=amount,
+            currency="EUR",
+            option_key="monthly_12",
+        )
+        OrderLine.objects.create(
+            order=order, name=item, quantity=1, unit_price=amount, tax_rate=Decimal("19.00"), line_total=amount
+        )
+    decide_order(order_id=order.pk)
+    purchase_review_prepare(
+        actor=analyst,
+        order_id=order.pk,
+        recommendation="approve",
+        note="Over the limit, but a steady payer; the bike is the whole order.",
+    )

@@ -1,9 +1,17 @@
 from django.urls import path
 
+from . import decision_views
 from .tracking_webhook import shippo_webhook
 
 app_name = "bnpl"
 
 urlpatterns = [
     path("webhooks/shippo/", shippo_webhook, name="shippo-webhook"),
+    path("rules/", decision_views.credit_rule_list, name="credit-rules"),
+    path("rules/combine/", decision_views.credit_rules_combine, name="credit-rules-combine"),
+    path("rules/<int:rule_id>/", decision_views.credit_rule_list, name="credit-rule-edit"),
+    path("rules/<int:rule_id>/toggle/", decision_views.credit_rule_toggle, name="credit-rule-toggle"),
+    path("shoppers/<int:shopper_id>/limit/", decision_views.shopper_limit, name="shopper-limit"),
+    path("reviews/", decision_views.review_list, name="review-list"),
+    path("reviews/<int:order_id>/", decision_views.review_detail, name="review-detail"),
 ]

@@ -1,14 +1,19 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
 from .plans import Instalment, Plan
 from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 
 __all__ = [
+    "CreditDecision",
+    "CreditRule",
+    "CreditRuleSet",
     "Instalment",
     "Locale",
     "Merchant",
+    "Operator",
     "Order",
     "OrderLine",
     "PaymentSession",
