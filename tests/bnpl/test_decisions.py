@@ -54,7 +54,9 @@ def pending(shop, shopper, amount="250.00", **fields):
 
 
 def rule(actor, fact, operator, value="", name=None):
-    return credit_rule_create(actor=actor, name=name or f"{fact} {operator} {value}", fact=fact, operator=operator, value=value)
+    return credit_rule_create(
+        actor=actor, name=name or f"{fact} {operator} {value}", fact=fact, operator=operator, value=value
+    )
 
 
 def seen(order, fact):
@@ -250,7 +252,9 @@ def test_deciding_costs_a_bounded_number_of_queries(cast, shop, shopper, django_
     facts = ["kyc_passed", "within_purchase_limit", "overdue_instalments", "open_plans", "age", "region"]
     for n in range(rules):
         fact = facts[n % len(facts)]
-        operator = "is_true" if fact in ("kyc_passed", "within_purchase_limit") else ("ne" if fact == "region" else "ge")
+        operator = (
+            "is_true" if fact in ("kyc_passed", "within_purchase_limit") else ("ne" if fact == "region" else "ge")
+        )
         rule(cast.backoffice, fact, operator, "" if operator == "is_true" else ("AT" if fact == "region" else "0"))
     order = pending(shop, shopper)
     with django_assert_max_num_queries(14):
@@ -330,7 +334,9 @@ def test_back_office_rejects_with_a_reason_and_the_order_is_declined(cast, in_re
     approval = approval_pending_for(kind=PURCHASE_KIND, obj=in_review)
     with pytest.raises(ValidationError):
         approval_reject(actor=cast.backoffice, approval_id=approval.pk, reason="", second_factor_verified=True)
-    approval_reject(actor=cast.backoffice, approval_id=approval.pk, reason="Income not proven", second_factor_verified=True)
+    approval_reject(
+        actor=cast.backoffice, approval_id=approval.pk, reason="Income not proven", second_factor_verified=True
+    )
     in_review.refresh_from_db()
     approval.refresh_from_db()
     assert in_review.state == Order.State.DECLINED
@@ -359,3 +365,132 @@ def test_a_rule_change_is_audited_and_bad_input_changes_nothing(cast):
     assert kept.value == "18" and CreditRule.objects.count() == 1
     credit_rule_update(actor=cast.backoffice, rule_id=kept.pk, value="21")
     assert AuditEvent.objects.get(action="bnpl.credit_rule_changed").changes == {"value": ["18", "21"]}
+
+
+# --- Pages ---------------------------------------------------------------------------------------
+
+from django.urls import reverse  # noqa: E402  (kept with its section)
+
+
+def test_back_office_adds_a_rule_on_the_page(cast, login_as):
+    client = login_as(cast.backoffice)
+    page = client.get(reverse("bnpl:credit-rules"))
+    assert page.status_code == 200
+    response = client.post(
+        reverse("bnpl:credit-rules"),
+        {"name": "Of age", "fact": "age", "operator": "ge", "value": "18", "position": "10"},
+    )
+    assert response.status_code == 302
+    assert CreditRule.objects.get().value == "18"
+    assert AuditEvent.objects.filter(action="bnpl.credit_rule_created", actor=cast.backoffice).exists()
+
+
+@pytest.mark.parametrize(
+    ("fact", "operator", "value", "error"),
+    [
+        ("age", "ge", "adult", "value"),
+        ("salary", "ge", "1", "fact"),
+        ("age", "between", "1", "operator"),
+        ("kyc_passed", "lt", "1", "operator"),
+    ],
+)
+def test_the_rule_form_refuses_bad_input_and_changes_nothing(cast, login_as, fact, operator, value, error):
+    client = login_as(cast.backoffice)
+    before = AuditEvent.objects.count()
+    response = client.post(
+        reverse("bnpl:credit-rules"),
+        {"name": "Bad", "fact": fact, "operator": operator, "value": value, "position": "1"},
+    )
+    assert response.status_code == 400
+    assert f'data-testid="error-{error}"' in response.content.decode()
+    assert not CreditRule.objects.exists() and AuditEvent.objects.count() == before
+
+
+def test_editing_switching_off_and_combining_on_the_page(cast, login_as):
+    kept = rule(cast.backoffice, "age", "ge", "18")
+    client = login_as(cast.backoffice)
+    bad = client.post(
+        reverse("bnpl:credit-rule-edit", args=[kept.pk]),
+        {"name": "Of age", "fact": "age", "operator": "ge", "value": "x", "position": "10"},
+    )
+    assert bad.status_code == 400
+    kept.refresh_from_db()
+    assert kept.value == "18"
+    client.post(
+        reverse("bnpl:credit-rule-edit", args=[kept.pk]),
+        {"name": "Of age", "fact": "age", "operator": "ge", "value": "21", "position": "10"},
+    )
+    client.post(reverse("bnpl:credit-rule-toggle", args=[kept.pk]))
+    client.post(reverse("bnpl:credit-rules-combine"), {"combine": "maybe"})
+    client.post(reverse("bnpl:credit-rules-combine"), {"combine": "any"})
+    kept.refresh_from_db()
+    assert (kept.value, kept.active) == ("21", False)
+    from bnpl.models import CreditRuleSet
+
+    assert CreditRuleSet.current().combine == "any"
+    assert AuditEvent.objects.filter(action="bnpl.credit_rule_deactivated").count() == 1
+    assert AuditEvent.objects.filter(action="bnpl.credit_rules_combine_changed").count() == 1
+
+
+def test_back_office_sets_a_purchase_limit_and_bad_input_changes_nothing(cast, shopper, login_as):
+    client = login_as(cast.backoffice)
+    url = reverse("bnpl:shopper-limit", args=[shopper.pk])
+    assert client.get(url).status_code == 200
+    for amount, currency in [("0", "EUR"), ("-5", "EUR"), ("abc", "EUR"), ("10.001", "EUR"), ("10", "XXX")]:
+        assert client.post(url, {"amount": amount, "currency": currency}).status_code == 400
+    shopper.refresh_from_db()
+    assert shopper.purchase_limit == Decimal("1000.00")
+    assert client.post(url, {"amount": "2500.00", "currency": "EUR"}).status_code == 302
+    shopper.refresh_from_db()
+    assert shopper.purchase_limit == Decimal("2500.00")
+    assert AuditEvent.objects.filter(action="bnpl.purchase_limit_set", actor=cast.backoffice).count() == 1
+
+
+@pytest.mark.parametrize("who", ["merchant", "client2", "outsider", "broker1"])
+def test_others_are_refused_the_back_office_pages(cast, shopper, in_review, login_as, who):
+    kept = rule(cast.backoffice, "age", "ge", "18")
+    client = login_as(getattr(cast, who))
+    for url in [
+        reverse("bnpl:credit-rules"),
+        reverse("bnpl:credit-rule-edit", args=[kept.pk]),
+        reverse("bnpl:shopper-limit", args=[shopper.pk]),
+        reverse("bnpl:review-list"),
+        reverse("bnpl:review-detail", args=[in_review.pk]),
+    ]:
+        assert client.get(url).status_code in (403, 404), url
+    assert client.post(reverse("bnpl:credit-rule-toggle", args=[kept.pk])).status_code in (403, 404)
+    post = client.post(reverse("bnpl:shopper-limit", args=[shopper.pk]), {"amount": "9999", "currency": "EUR"})
+    assert post.status_code in (403, 404)
+    kept.refresh_from_db()
+    shopper.refresh_from_db()
+    assert kept.active and shopper.purchase_limit == Decimal("1000.00")
+
+
+def test_a_credit_analyst_reads_rules_nowhere_but_prepares_on_the_review_page(cast, in_review, analyst, login_as):
+    client = login_as(analyst)
+    assert client.get(reverse("bnpl:credit-rules")).status_code == 403
+    page = client.get(reverse("bnpl:review-detail", args=[in_review.pk]))
+    assert page.status_code == 200 and 'data-testid="decision-trace"' in page.content.decode()
+    bad = client.post(reverse("bnpl:review-detail", args=[in_review.pk]), {"recommendation": "decline", "note": ""})
+    assert bad.status_code == 400 and not Approval.objects.exists()
+    done = client.post(reverse("bnpl:review-detail", args=[in_review.pk]), {"recommendation": "approve", "note": "ok"})
+    assert done.status_code == 302
+    assert approval_pending_for(kind=PURCHASE_KIND, obj=in_review).maker == analyst
+    # Back office sees the case on the approval page and decides it there.
+    approval = approval_pending_for(kind=PURCHASE_KIND, obj=in_review)
+    response = login_as(cast.backoffice).post(reverse("approvals:approval-approve", args=[approval.pk]), {"reason": ""})
+    assert response.status_code in (200, 302)
+    in_review.refresh_from_db()
+    assert in_review.state == Order.State.APPROVED
+
+
+@pytest.mark.parametrize("size", [2, 12])
+def test_the_review_list_costs_the_same_queries_at_any_size(
+    cast, shop, shopper, analyst, login_as, django_assert_max_num_queries, size
+):
+    for _ in range(size):
+        decide_order(order_id=pending(shop, shopper, amount="1500.00").pk)
+    client = login_as(analyst)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("bnpl:review-list"))
+    assert response.content.decode().count('data-testid="review-') == size + 1  # the table and its rows
