@@ -494,3 +494,14 @@ def test_the_review_list_costs_the_same_queries_at_any_size(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("bnpl:review-list"))
     assert response.content.decode().count('data-testid="review-') == size + 1  # the table and its rows
+
+
+def test_the_responsible_back_office_is_alerted_by_email_not_the_preparer(cast, in_review, analyst):
+    from portal.notifications.models import OutboxMessage
+
+    purchase_review_prepare(actor=analyst, order_id=in_review.pk, recommendation="approve")
+    emailed = set(
+        OutboxMessage.objects.filter(event="approvals.requested", channel="email").values_list("recipient", flat=True)
+    )
+    assert {"backoffice@example.com", "admin@example.com"} <= emailed
+    assert "analyst@example.com" not in emailed and "merchant@example.com" not in emailed
