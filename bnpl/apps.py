@@ -70,6 +70,8 @@ class BnplConfig(AppConfig):
             label=_("BNPL purchase approval"),
             approver_roles={Role.BACKOFFICE},
             approvers_required=1,
+            # Approving credit is a sensitive action: a session verified by a second factor (style.md).
+            second_factor=True,
             alert_roles={Role.BACKOFFICE},
             describe=purchase_describe,
             maker_of=purchase_maker,
