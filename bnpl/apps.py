@@ -33,7 +33,23 @@ class BnplConfig(AppConfig):
                 "bnpl.webhook_secret_rotated": _("BNPL webhook secret replaced"),
                 "bnpl.shopper_created": _("BNPL shopper profile created"),
                 "bnpl.session_created": _("BNPL payment session opened"),
+                "bnpl.fee_charged": _("BNPL fee charged"),
+                "bnpl.fee_status_changed": _("BNPL fee status changed"),
+                "bnpl.fee_schedule_created": _("BNPL fee schedule added"),
+                "bnpl.fee_status_rule_created": _("BNPL fee status rule added"),
+                "bnpl.customer_group_created": _("BNPL customer group added"),
+                "bnpl.shopper_group_set": _("BNPL shopper's customer group changed"),
             }
         )
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
+        from portal.accounts.roles import Role
+        from portal.core.navigation import NavItem, register
+
+        from . import fees_permissions, fees_tasks  # noqa: F401  (the fee module's policies and beat task)
+        from .fees_demo import fees_demo_step
+
+        register_step(
+            DemoStep(name="bnpl: fee schedules, a customer group, status rules", run=fees_demo_step, order=61)
+        )
+        register(NavItem(label=_("Fees"), url_name="bnpl:fees", roles=frozenset({Role.BACKOFFICE}), order=93))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")

@@ -1,11 +1,19 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
 from .plans import Instalment, Plan
 from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 
 __all__ = [
+    "CustomerGroup",
+    "FeeCharge",
+    "FeeSchedule",
+    "FeeStatus",
+    "FeeStatusChange",
+    "FeeStatusKind",
+    "FeeStatusRule",
     "Instalment",
     "Locale",
     "Merchant",
