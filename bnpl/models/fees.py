@@ -4,6 +4,7 @@ assigned by rules from behaviour, and the fees charged (never twice for one inst
 Amounts are Decimal with their currency; shares are percent (10.00 for 10 %).
 """
 
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +15,10 @@ from portal.core.policy import RestrictedQuerySet
 from ..money import CURRENCY_CHOICES, MONEY, currency_check
 
 PERCENT = {"max_digits": 5, "decimal_places": 2}
+NOT_NEGATIVE = [MinValueValidator(0)]
+REGION_VALIDATOR = RegexValidator(
+    r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$", _("A region is an ISO 3166 code in capitals: DE, or DE-BY for a subdivision.")
+)
 
 
 class CustomerGroup(models.Model):
@@ -61,13 +66,15 @@ class FeeSchedule(models.Model):
         related_name="fee_schedules",
     )
     # ISO 3166-2 ("DE-BY") or a country ("DE"); a country's schedule also covers its subdivisions.
-    region = models.CharField(_("region"), max_length=10, blank=True)
+    region = models.CharField(_("region"), max_length=10, blank=True, validators=[REGION_VALIDATOR])
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
-    late_fee_amount = models.DecimalField(_("late fee"), **MONEY)
+    late_fee_amount = models.DecimalField(_("late fee"), **MONEY, validators=NOT_NEGATIVE)
     grace_days = models.PositiveSmallIntegerField(_("grace days"), default=0)
-    dunning_fee_amount = models.DecimalField(_("dunning fee"), **MONEY, default=0)
-    cap_per_instalment = models.DecimalField(_("cap per instalment"), **MONEY)
-    cap_share_of_purchase = models.DecimalField(_("cap as a share of the purchase (%)"), **PERCENT)
+    dunning_fee_amount = models.DecimalField(_("dunning fee"), **MONEY, default=0, validators=NOT_NEGATIVE)
+    cap_per_instalment = models.DecimalField(_("cap per instalment"), **MONEY, validators=NOT_NEGATIVE)
+    cap_share_of_purchase = models.DecimalField(
+        _("cap as a share of the purchase (%)"), **PERCENT, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
     active = models.BooleanField(_("active"), default=True)
     valid_from = models.DateField(_("valid from"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -138,7 +145,7 @@ class FeeStatusRule(models.Model):
     condition = models.CharField(_("condition"), max_length=30, choices=Condition.choices)
     # N for late payments in the last N days; unused otherwise.
     days = models.PositiveSmallIntegerField(_("days"), null=True, blank=True)
-    threshold = models.DecimalField(_("at least"), **MONEY)
+    threshold = models.DecimalField(_("at least"), **MONEY, validators=NOT_NEGATIVE)
     # The currency of an open-balance threshold (balances in other currencies are not added to it).
     currency = models.CharField(_("currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     status = models.CharField(_("resulting status"), max_length=12, choices=FeeStatusKind.choices)

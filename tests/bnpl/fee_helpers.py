@@ -15,7 +15,12 @@ def priced_plan(*, merchant, shopper, key="monthly_6", amount=Decimal("600.00"),
     """An active plan exactly as the option was disclosed: its schedule starts on `start` (shipment)."""
     option = payment_option(key=key, amount=amount, currency="EUR", start=start)
     order = OrderFactory(
-        merchant=merchant, shopper=shopper, amount=amount, option_key=key, state=Order.State.SHIPPED, shipped_at=timezone.now()
+        merchant=merchant,
+        shopper=shopper,
+        amount=amount,
+        option_key=key,
+        state=Order.State.SHIPPED,
+        shipped_at=timezone.now(),
     )
     OrderLine.objects.create(order=order, name="Item", quantity=1, unit_price=amount, line_total=amount)
     plan = Plan.objects.create(
