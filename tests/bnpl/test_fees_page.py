@@ -167,3 +167,13 @@ def test_the_demo_sets_up_the_fee_module_once(cast):
     )
     assert (default.cap_per_instalment, default.cap_share_of_purchase) == (Decimal("10.00"), Decimal("10.00"))
     assert default.valid_from == date(2026, 1, 1)
+
+
+@pytest.mark.parametrize(
+    "model", ["customergroup", "feeschedule", "feestatusrule", "feestatus", "feestatuschange", "feecharge"]
+)
+def test_admin_shows_the_fee_module_read_only(cast, login_as, model):
+    schedule()
+    client = login_as(cast.admin)
+    assert client.get(reverse(f"admin:bnpl_{model}_changelist")).status_code == 200
+    assert client.get(reverse(f"admin:bnpl_{model}_add")).status_code == 403
