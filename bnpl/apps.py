@@ -51,5 +51,14 @@ class BnplConfig(AppConfig):
         register_step(
             DemoStep(name="bnpl: fee schedules, a customer group, status rules", run=fees_demo_step, order=61)
         )
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        register_event(
+            "bnpl.fee_charged",
+            _("A fee was charged"),
+            default_channels=frozenset({IN_APP, EMAIL}),
+            description=_("A late or dunning fee was charged on an instalment of yours."),
+            roles=frozenset({Role.CLIENT}),
+        )
         register(NavItem(label=_("Fees"), url_name="bnpl:fees", roles=frozenset({Role.BACKOFFICE}), order=93))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")

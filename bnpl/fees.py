@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.audit.services import audit_record
+from portal.notifications.services import notify
 
 from .models import (
     FeeCharge,
@@ -222,7 +223,7 @@ def dunning_fee_charge(*, instalment_id: int, today: date) -> FeeCharge | None:
 
 def _fee_charge(*, instalment_id: int, kind: str, schedule: FeeSchedule, today: date) -> FeeCharge | None:
     """Inside a transaction: lock the plan (fees of one purchase are capped together), re-check, charge."""
-    instalment = Instalment.objects.select_related("plan__order").get(pk=instalment_id)
+    instalment = Instalment.objects.select_related("plan__order__shopper__user").get(pk=instalment_id)
     Plan.objects.select_for_update().filter(pk=instalment.plan_id).first()
     instalment.refresh_from_db(fields=["state", "paid_amount"])
     if instalment.state not in UNPAID_STATES or instalment.paid_amount >= instalment.amount:
@@ -263,6 +264,20 @@ def _fee_charge(*, instalment_id: int, kind: str, schedule: FeeSchedule, today: 
         obj=charge,
         changes={"kind": kind, "amount": str(amount), "currency": schedule.currency, "instalment": instalment.pk},
         actor_label="fees",
+    )
+    order = instalment.plan.order
+    notify(
+        user=order.shopper.user,
+        event="bnpl.fee_charged",
+        context={
+            "kind": kind,
+            "amount": amount,
+            "currency": schedule.currency,
+            "number": instalment.number,
+            "due_date": instalment.due_date,
+            "reference": order.reference,
+        },
+        idempotency_key=f"bnpl.fee_charged:{charge.pk}",
     )
     return charge
 

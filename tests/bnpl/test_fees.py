@@ -9,6 +9,7 @@ import pytest
 from bnpl import fees
 from bnpl.models import CustomerGroup, FeeCharge, FeeStatus, FeeStatusChange, FeeStatusRule, Instalment
 from portal.audit.models import AuditEvent
+from portal.notifications.models import Notification
 
 from .factories import ShopperFactory, merchant_for
 from .fee_helpers import days, priced_plan, schedule
@@ -101,6 +102,9 @@ def test_no_late_fee_within_the_grace_days_and_one_after(shop, shopper):
     assert (charge.instalment, charge.kind, charge.amount, charge.currency) == (first, "late", Decimal("5.00"), "EUR")
     assert "5 grace days" in charge.reason
     assert AuditEvent.objects.filter(action="bnpl.fee_charged").count() == 1
+    told = Notification.objects.get(user=shopper.user, event="bnpl.fee_charged")
+    assert "Late fee of" in told.title and "5.00" in told.title
+    assert "never costs a fee" in told.body
 
 
 def test_running_the_daily_charge_twice_charges_once(shop, shopper):
@@ -166,6 +170,7 @@ def test_paying_a_whole_plan_on_time_costs_exactly_the_disclosed_total(shop, sho
     paid = sum(i.paid_amount for i in plan.instalments.all())
     assert paid == plan.total_payable
     assert not FeeCharge.objects.exists()
+    assert not Notification.objects.filter(event="bnpl.fee_charged").exists()
 
 
 def test_a_paid_instalment_is_never_charged(shop, shopper):
@@ -245,3 +250,14 @@ def test_without_matching_rules_a_shopper_stays_standard_and_gets_no_history(sho
     priced_plan(merchant=shop, shopper=shopper)
     assert fees.fee_status_reevaluate(shopper_id=shopper.pk, today=date(2026, 3, 3)) is None
     assert not FeeStatusChange.objects.exists()
+
+
+@pytest.mark.parametrize("shoppers", [2, 12])
+def test_the_daily_status_run_costs_the_same_queries_for_more_shoppers(
+    shop, rules, shoppers, django_assert_max_num_queries
+):
+    for _n in range(shoppers):
+        priced_plan(merchant=shop, shopper=ShopperFactory(), start=date(2026, 1, 5))
+    fees.fee_status_evaluate(today=date(2026, 1, 6))  # nobody is late or loyal yet: no writes
+    with django_assert_max_num_queries(6):
+        assert fees.fee_status_evaluate(today=date(2026, 1, 6)) == {"evaluated": shoppers, "changed": 0}
