@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from bnpl import fees
 from bnpl.models import CustomerGroup, FeeCharge, FeeStatus, FeeStatusChange, FeeStatusRule, Instalment
@@ -261,3 +262,17 @@ def test_the_daily_status_run_costs_the_same_queries_for_more_shoppers(
     fees.fee_status_evaluate(today=date(2026, 1, 6))  # nobody is late or loyal yet: no writes
     with django_assert_max_num_queries(6):
         assert fees.fee_status_evaluate(today=date(2026, 1, 6)) == {"evaluated": shoppers, "changed": 0}
+
+
+def test_the_daily_beat_task_charges_and_evaluates_and_a_rerun_changes_nothing(shop, shopper, rules, settings):
+    from bnpl.fees_tasks import fees_daily
+
+    assert settings.CELERY_BEAT_SCHEDULE["bnpl-fees-daily"]["task"] == fees_daily.name
+    schedule()
+    # Started four months ago and never paid: three instalments late within the last 90 days.
+    priced_plan(merchant=shop, shopper=shopper, start=timezone.localdate() - timedelta(days=120))
+    first = fees_daily.apply().get()
+    assert first["late_fees"]["charged"] >= 1 and first["status"]["changed"] == 1
+    again = fees_daily.apply().get()
+    assert again["late_fees"]["charged"] == 0 and again["status"]["changed"] == 0
+    assert FeeStatus.objects.get(shopper=shopper).status == "watch"
