@@ -171,3 +171,6 @@ class PlanAdmin(NoDeleteAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+from . import fees_admin  # noqa: E402, F401  (the fee module's admin pages)

@@ -44,9 +44,34 @@ class BnplConfig(AppConfig):
                 "bnpl.credit_rule_deactivated": _("BNPL credit rule switched off"),
                 "bnpl.credit_rules_combine_changed": _("BNPL credit rules' combination changed"),
                 "bnpl.purchase_limit_set": _("BNPL purchase limit set"),
+                "bnpl.fee_charged": _("BNPL fee charged"),
+                "bnpl.fee_status_changed": _("BNPL fee status changed"),
+                "bnpl.fee_schedule_created": _("BNPL fee schedule added"),
+                "bnpl.fee_status_rule_created": _("BNPL fee status rule added"),
+                "bnpl.customer_group_created": _("BNPL customer group added"),
+                "bnpl.shopper_group_set": _("BNPL shopper's customer group changed"),
             }
         )
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
+        from portal.accounts.roles import Role
+        from portal.core.navigation import NavItem, register
+
+        from . import fees_permissions, fees_tasks  # noqa: F401  (the fee module's policies and beat task)
+        from .fees_demo import fees_demo_step
+
+        register_step(
+            DemoStep(name="bnpl: fee schedules, a customer group, status rules", run=fees_demo_step, order=61)
+        )
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        register_event(
+            "bnpl.fee_charged",
+            _("A fee was charged"),
+            default_channels=frozenset({IN_APP, EMAIL}),
+            description=_("A late or dunning fee was charged on an instalment of yours."),
+            roles=frozenset({Role.CLIENT}),
+        )
+        register(NavItem(label=_("Fees"), url_name="bnpl:fees", roles=frozenset({Role.BACKOFFICE}), order=93))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")
 
     def _decisions_ready(self):

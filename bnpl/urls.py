@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import decision_views
+from .fees_views import fees_page
 from .tracking_webhook import shippo_webhook
 
 app_name = "bnpl"
@@ -14,4 +15,5 @@ urlpatterns = [
     path("shoppers/<int:shopper_id>/limit/", decision_views.shopper_limit, name="shopper-limit"),
     path("reviews/", decision_views.review_list, name="review-list"),
     path("reviews/<int:order_id>/", decision_views.review_detail, name="review-detail"),
+    path("fees/", fees_page, name="fees"),
 ]

@@ -177,6 +177,13 @@ PORTAL_HEALTHZ_TIMEOUT = env.float("PORTAL_HEALTHZ_TIMEOUT", default=0.8)
 PORTAL_WORKER_HEARTBEAT_SECONDS = env.float("PORTAL_WORKER_HEARTBEAT_SECONDS", default=10.0)
 PORTAL_WORKER_STALE_SECONDS = env.float("PORTAL_WORKER_STALE_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
+    # bnpl fees (daily work, run every 6 h so a missed run is caught up): late fees past their grace days,
+    # once each, and the fee status rules; a re-run the same day changes nothing.
+    "bnpl-fees-daily": {
+        "task": "bnpl.fees_tasks.fees_daily",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3 * 3600},
+    },
     # Commission accruals of this month and of last month while it is open (idempotent runs).
     "commissions-accrue": {
         "task": "commissions.tasks.commissions_accrue",

@@ -1,6 +1,7 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
+from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
 from .plans import Instalment, Plan
@@ -10,6 +11,13 @@ __all__ = [
     "CreditDecision",
     "CreditRule",
     "CreditRuleSet",
+    "CustomerGroup",
+    "FeeCharge",
+    "FeeSchedule",
+    "FeeStatus",
+    "FeeStatusChange",
+    "FeeStatusKind",
+    "FeeStatusRule",
     "Instalment",
     "Locale",
     "Merchant",

@@ -67,6 +67,14 @@ class Shopper(models.Model):
     purchase_limit_currency = models.CharField(
         _("purchase limit currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR"
     )
+    customer_group = models.ForeignKey(
+        "bnpl.CustomerGroup",
+        verbose_name=_("customer group"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shoppers",
+    )
     kyc_passed = models.BooleanField(_("KYC passed"), default=False)
     kyc_passed_at = models.DateTimeField(_("KYC passed on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
