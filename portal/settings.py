@@ -177,6 +177,12 @@ PORTAL_HEALTHZ_TIMEOUT = env.float("PORTAL_HEALTHZ_TIMEOUT", default=0.8)
 PORTAL_WORKER_HEARTBEAT_SECONDS = env.float("PORTAL_WORKER_HEARTBEAT_SECONDS", default=10.0)
 PORTAL_WORKER_STALE_SECONDS = env.float("PORTAL_WORKER_STALE_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE = {
+    # Parcels of shipped orders that were never registered with the carrier (the queue was away).
+    "bnpl-orders-tracking-sweep": {
+        "task": "bnpl.tasks.orders_tracking_sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     # Commission accruals of this month and of last month while it is open (idempotent runs).
     "commissions-accrue": {
         "task": "commissions.tasks.commissions_accrue",
