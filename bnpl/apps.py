@@ -22,6 +22,7 @@ class BnplConfig(AppConfig):
         from .roles import staff_permissions_grant
 
         self._decisions_ready()
+        self._orders_ready()
 
         register_scope_group(
             "bnpl",
@@ -50,6 +51,11 @@ class BnplConfig(AppConfig):
                 "bnpl.fee_status_rule_created": _("BNPL fee status rule added"),
                 "bnpl.customer_group_created": _("BNPL customer group added"),
                 "bnpl.shopper_group_set": _("BNPL shopper's customer group changed"),
+                "bnpl.order_captured": _("BNPL order captured"),
+                "bnpl.order_shipped": _("BNPL order shipped, plan started"),
+                "bnpl.order_cancelled": _("BNPL order cancelled"),
+                "bnpl.order_refunded": _("BNPL order refunded"),
+                "bnpl.order_tracking_updated": _("BNPL order's shipment status changed"),
             }
         )
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
@@ -122,3 +128,40 @@ class BnplConfig(AppConfig):
             )
         )
         register_step(DemoStep(name="bnpl: credit rules and a purchase in review", run=decisions_demo_step, order=61))
+
+    def _orders_ready(self):
+        """The order lifecycle (bnpl/orders.py): its messages, its inbox kind and the carrier's statuses."""
+        from portal.accounts.roles import Role
+        from portal.inbox.registry import register_inbox_kind
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        from .events import shipment_status_changed
+        from .order_tracking import DISPUTE_KIND, on_shipment_status_changed
+
+        register_event(
+            "bnpl.schedule_ready",
+            _("Payment schedule of a shipped order"),
+            default_channels={IN_APP, EMAIL},
+            description=_("When a shop ships your order and your instalments start."),
+        )
+        register_event(
+            "bnpl.refund_issued",
+            _("Refund of an order"),
+            default_channels={IN_APP, EMAIL},
+            description=_("When a shop refunds your order and your schedule changes."),
+        )
+        register_event(
+            "bnpl.shipment_status",
+            _("Shipment of an order"),
+            default_channels={IN_APP, EMAIL},
+            description=_("When your order is on its way, delivered or returned."),
+        )
+        register_inbox_kind(
+            DISPUTE_KIND,
+            label=_("Returned or undelivered order"),
+            roles={Role.BACKOFFICE},
+            order=60,
+            count_label=_("Order disputes open"),
+            count_order=60,
+        )
+        shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-orders-shipment")

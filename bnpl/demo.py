@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from portal.accounts.models import Organisation
 
 from . import services
+from .demo_orders import demo_orders_ensure
 from .models import Merchant, PaymentSession, Shopper
 
 # The shops' webhook addresses stay empty here: the demo's receiver is the webhook branch's business.
@@ -48,6 +49,9 @@ def demo_step(*, scale: str, stdout) -> None:
     merchant_user = users.get("merchant@example.com")
     if merchant_user is not None:
         _sessions_ensure(merchant_user)
+    if merchant_user is not None and client2 is not None:
+        made = demo_orders_ensure(merchant_user=merchant_user, shopper_user=client2)
+        stdout.write(f"  bnpl: {made} demo orders of Delta Shop placed")
     stdout.write(
         f"  bnpl: {Merchant.objects.count()} merchants, {Shopper.objects.count()} shoppers, "
         f"{PaymentSession.objects.count()} payment sessions"
@@ -93,7 +97,7 @@ DEFAULT_RULES = [
     ("Of age", "age", "ge", "18"),
 ]
 ANALYST = ("analyst@example.com", "Anna", "Lytik")
-REVIEW_ORDER = ("DELTA-2001", "Road bike", Decimal("2400.00"))
+REVIEW_ORDER = ("DELTA-3001", "Road bike", Decimal("2400.00"))
 
 
 def decisions_demo_step(*, scale: str, stdout) -> None:

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import decision_views
 from .fees_views import fees_page
+from .schedule_pdf import plan_schedule_pdf
 from .tracking_webhook import shippo_webhook
 
 app_name = "bnpl"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("reviews/", decision_views.review_list, name="review-list"),
     path("reviews/<int:order_id>/", decision_views.review_detail, name="review-detail"),
     path("fees/", fees_page, name="fees"),
+    path("plans/<int:plan_id>/schedule.pdf", plan_schedule_pdf, name="plan-schedule-pdf"),
 ]

@@ -184,6 +184,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 6 * 3600.0,
         "options": {"expires": 3 * 3600},
     },
+    # Parcels of shipped orders that were never registered with the carrier (the queue was away).
+    "bnpl-orders-tracking-sweep": {
+        "task": "bnpl.tasks.orders_tracking_sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     # Commission accruals of this month and of last month while it is open (idempotent runs).
     "commissions-accrue": {
         "task": "commissions.tasks.commissions_accrue",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import order_actions, views
 
 app_name = "bnpl-api"
 
@@ -9,4 +9,8 @@ urlpatterns = [
     path("bnpl/sessions/<int:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),
     path("bnpl/orders/", views.OrderListView.as_view(), name="order-list"),
     path("bnpl/orders/<int:order_id>/", views.OrderDetailView.as_view(), name="order-detail"),
+    path("bnpl/orders/<int:order_id>/capture/", order_actions.OrderCaptureView.as_view(), name="order-capture"),
+    path("bnpl/orders/<int:order_id>/ship/", order_actions.OrderShipView.as_view(), name="order-ship"),
+    path("bnpl/orders/<int:order_id>/cancel/", order_actions.OrderCancelView.as_view(), name="order-cancel"),
+    path("bnpl/orders/<int:order_id>/refund/", order_actions.OrderRefundView.as_view(), name="order-refund"),
 ]

@@ -112,6 +112,8 @@ class Order(models.Model):
     shipped_at = models.DateTimeField(_("shipped"), null=True, blank=True)
     carrier = models.CharField(_("carrier"), max_length=50, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=100, blank=True)
+    # The carrier's latest status of the parcel (a bnpl.models.TrackingState value), empty until it reports.
+    tracking_status = models.CharField(_("tracking status"), max_length=20, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -137,6 +139,7 @@ class Order(models.Model):
             models.Index(fields=["merchant", "-created_at"], name="bnpl_order_merchant_idx"),
             models.Index(fields=["shopper", "-created_at"], name="bnpl_order_shopper_idx"),
             models.Index(fields=["state"], name="bnpl_order_state_idx"),
+            models.Index(fields=["carrier", "tracking_number"], name="bnpl_order_tracking_idx"),
         ]
 
     def __str__(self):

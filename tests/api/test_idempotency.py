@@ -356,8 +356,9 @@ def test_the_schema_documents_the_key_and_the_409_on_every_post(client):
     schema = client.get(reverse("api-schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     validate_schema(schema)
     posts = {path: ops["post"] for path, ops in schema["paths"].items() if "post" in ops}
-    # reports, signature requests (create, cancel), approvals (approve, reject), bnpl sessions
-    assert len(posts) == 6
+    # reports, signature requests (create, cancel), approvals (approve, reject), bnpl sessions,
+    # bnpl order actions (capture, ship, cancel, refund)
+    assert len(posts) == 10
     for path, operation in posts.items():
         [parameter] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
         assert parameter["in"] == "header" and parameter["schema"]["maxLength"] == 255, path

@@ -40,7 +40,7 @@ def test_the_demo_leaves_a_prepared_purchase_in_backoffices_inbox_once():
         ("open_plans", "le", "3"),
         ("age", "ge", "18"),
     }
-    order = Order.objects.get(reference="DELTA-2001")
+    order = Order.objects.get(reference="DELTA-3001")
     assert order.state == Order.State.IN_REVIEW and order.shopper.user.email == "client2@example.com"
     decision = CreditDecision.objects.get(order=order)
     assert decision.over_limit and decision.prepared_by.email == "analyst@example.com"
