@@ -20,6 +20,7 @@ class BnplConfig(AppConfig):
         from . import permissions  # noqa: F401  (registers the policies)
         from .demo import demo_step
         from .roles import staff_permissions_grant
+        from .webhook_tasks import deliver_webhook  # noqa: F401  (the worker finds the webhook tasks)
 
         register_scope_group(
             "bnpl",
@@ -33,6 +34,8 @@ class BnplConfig(AppConfig):
                 "bnpl.webhook_secret_rotated": _("BNPL webhook secret replaced"),
                 "bnpl.shopper_created": _("BNPL shopper profile created"),
                 "bnpl.session_created": _("BNPL payment session opened"),
+                "bnpl.webhook_resent": _("BNPL webhook sent again"),
+                "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
             }
         )
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))

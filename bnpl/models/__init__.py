@@ -4,6 +4,7 @@ from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
 from .plans import Instalment, Plan
 from .tracking import ShipmentEvent, TrackedShipment, TrackingState
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "Instalment",
@@ -17,4 +18,7 @@ __all__ = [
     "Shopper",
     "TrackedShipment",
     "TrackingState",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]
