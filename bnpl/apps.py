@@ -13,9 +13,11 @@ class BnplConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from portal.accounts.roles import Role
         from portal.api.scopes import register_scope_group
         from portal.audit.actions import register_actions
         from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register, register_role_home
 
         from . import permissions  # noqa: F401  (registers the policies)
         from .demo import demo_step
@@ -38,5 +40,15 @@ class BnplConfig(AppConfig):
                 "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
             }
         )
+        register(
+            NavItem(
+                label=_("Shop dashboard"),
+                url_name="bnpl:merchant-orders",
+                roles=frozenset({Role.MERCHANT}),
+                order=5,
+                active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
+            )
+        )
+        register_role_home(Role.MERCHANT, "bnpl:merchant-orders")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")
