@@ -13,6 +13,7 @@ from portal.accounts.models import Organisation
 
 from . import services
 from .models import Merchant, PaymentSession, Shopper
+from .webhook_demo import webhook_demo_ensure
 
 # The shops' webhook addresses stay empty here: the demo's receiver is the webhook branch's business.
 SHOPS = [("merchant@example.com", "Delta Shop"), ("merchant2@example.com", "Epsilon Store")]
@@ -48,6 +49,8 @@ def demo_step(*, scale: str, stdout) -> None:
     merchant_user = users.get("merchant@example.com")
     if merchant_user is not None:
         _sessions_ensure(merchant_user)
+    if merchant_user is not None:
+        webhook_demo_ensure(merchant_user)
     stdout.write(
         f"  bnpl: {Merchant.objects.count()} merchants, {Shopper.objects.count()} shoppers, "
         f"{PaymentSession.objects.count()} payment sessions"

@@ -219,3 +219,23 @@ def test_backoff_is_capped(settings):
     settings.BNPL_WEBHOOK_RETRY_BASE_SECONDS = 60
     settings.BNPL_WEBHOOK_RETRY_MAX_SECONDS = 600
     assert [webhooks.retry_delay(n).total_seconds() for n in (1, 2, 3, 4, 5, 9)] == [60, 120, 240, 480, 600, 600]
+
+
+@pytest.mark.django_db
+def test_demo_gives_delta_shop_three_webhooks_once():
+    import io
+
+    from bnpl.demo import demo_step
+    from portal.shell.demo import cast_ensure
+
+    cast_ensure()
+    demo_step(scale="small", stdout=io.StringIO())
+    demo_step(scale="small", stdout=io.StringIO())
+    deliveries = {d.state: d for d in WebhookDelivery.objects.filter(merchant__trading_name="Delta Shop")}
+    assert set(deliveries) == {State.DELIVERED, State.FAILED, State.PENDING}
+    assert WebhookDelivery.objects.count() == 3
+    delivered = deliveries[State.DELIVERED]
+    assert delivered.attempts == 2
+    assert list(delivered.attempt_log.order_by("at").values_list("status_code", flat=True)) == [None, 200]
+    assert deliveries[State.FAILED].attempt_log.get().status_code == 500
+    assert not deliveries[State.PENDING].attempt_log.exists()
