@@ -17,7 +17,7 @@ class BnplConfig(AppConfig):
         from portal.api.scopes import register_scope_group
         from portal.audit.actions import register_actions
         from portal.core.demo import DemoStep, register_step
-        from portal.core.navigation import NavItem, register, register_role_home
+        from portal.core.navigation import NavItem, register
 
         from . import permissions  # noqa: F401  (registers the policies)
         from .demo import demo_step
@@ -49,6 +49,5 @@ class BnplConfig(AppConfig):
                 active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
             )
         )
-        register_role_home(Role.MERCHANT, "bnpl:merchant-orders")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")
