@@ -21,8 +21,10 @@ class BnplConfig(AppConfig):
 
         from . import permissions  # noqa: F401  (registers the policies)
         from .demo import demo_step
+        from .events import shipment_status_changed
         from .roles import staff_permissions_grant
         from .webhook_tasks import deliver_webhook  # noqa: F401  (the worker finds the webhook tasks)
+        from .webhooks import on_shipment_status_changed
 
         register_scope_group(
             "bnpl",
@@ -49,5 +51,6 @@ class BnplConfig(AppConfig):
                 active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
             )
         )
+        shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-webhooks-shipment")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
         post_migrate.connect(staff_permissions_grant, sender=self, dispatch_uid="bnpl.staff_permissions")

@@ -352,3 +352,30 @@ def webhook_sweep() -> dict[str, int]:
         if state in results:
             results[state] += 1
     return {str(key): value for key, value in results.items()}
+
+
+# --- Events that become webhooks ---------------------------------------------------------------------
+
+
+def on_shipment_status_changed(sender, carrier, tracking_number, status, status_date, **kwargs) -> None:
+    """`bnpl.events.shipment_status_changed` receiver: the shop hears of its parcel (`order.tracking_updated`).
+
+    Runs inside the transaction that stored the carrier's event, so the webhook exists exactly when it does.
+    """
+    from .models import Order
+
+    orders = Order.objects.filter(carrier=carrier, tracking_number=tracking_number).select_related("merchant")
+    for order in orders:
+        webhook_enqueue(
+            merchant=order.merchant,
+            event=WebhookEvent.ORDER_TRACKING_UPDATED,
+            order=order,
+            payload={
+                "order_id": order.pk,
+                "reference": order.reference,
+                "carrier": carrier,
+                "tracking_number": tracking_number,
+                "status": str(status),
+                "status_date": status_date,
+            },
+        )

@@ -239,3 +239,26 @@ def test_demo_gives_delta_shop_three_webhooks_once():
     assert list(delivered.attempt_log.order_by("at").values_list("status_code", flat=True)) == [None, 200]
     assert deliveries[State.FAILED].attempt_log.get().status_code == 500
     assert not deliveries[State.PENDING].attempt_log.exists()
+
+
+def test_a_carrier_status_becomes_a_tracking_webhook(hooked, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from bnpl.events import shipment_status_changed
+    from bnpl.models import Order, ShipmentEvent
+
+    Order.objects.filter(pk=hooked.delta_order2.pk).update(carrier="dhl_germany", tracking_number="00340434")
+    when = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        shipment_status_changed.send(
+            sender=ShipmentEvent,
+            carrier="dhl_germany",
+            tracking_number="00340434",
+            status="in_transit",
+            status_date=when,
+        )
+    delivery = WebhookDelivery.objects.get(event="order.tracking_updated")
+    assert delivery.order_id == hooked.delta_order2.pk and delivery.state == State.DELIVERED
+    data = json.loads(hooked.receiver.requests[0].body)["data"]
+    assert data["reference"] == "D-2" and data["status"] == "in_transit"
+    assert data["status_date"].startswith(when.strftime("%Y-%m-%dT%H:%M:%S"))
