@@ -13,6 +13,7 @@ from portal.core.admin import RestrictedAdmin
 
 from . import services
 from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 
 class NoDeleteAdmin(RestrictedAdmin):
@@ -174,3 +175,46 @@ class PlanAdmin(NoDeleteAdmin):
 
 
 from . import fees_admin  # noqa: E402, F401  (the fee module's admin pages)
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["at", "url", "status_code", "duration_ms", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(NoDeleteAdmin):
+    """Read only: a webhook is sent again by its merchant from the dashboard (audited), never edited."""
+
+    list_display = ["id", "merchant", "event", "state", "attempts", "last_status_code", "created_at"]
+    list_filter = ["state", "event", "merchant"]
+    list_select_related = ["merchant"]
+    search_fields = ["id", "order__reference"]
+    readonly_fields = [
+        "merchant",
+        "event",
+        "order",
+        "payload",
+        "created_at",
+        "state",
+        "attempts",
+        "give_up_after",
+        "next_attempt_at",
+        "claimed_at",
+        "delivered_at",
+        "last_status_code",
+        "last_error",
+    ]
+    inlines = [WebhookAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

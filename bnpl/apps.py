@@ -13,13 +13,18 @@ class BnplConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from portal.accounts.roles import Role
         from portal.api.scopes import register_scope_group
         from portal.audit.actions import register_actions
         from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register
 
         from . import permissions  # noqa: F401  (registers the policies)
         from .demo import demo_step
+        from .events import shipment_status_changed
         from .roles import staff_permissions_grant
+        from .webhook_tasks import deliver_webhook  # noqa: F401  (the worker finds the webhook tasks)
+        from .webhooks import on_shipment_status_changed
 
         self._decisions_ready()
         self._orders_ready()
@@ -56,8 +61,20 @@ class BnplConfig(AppConfig):
                 "bnpl.order_cancelled": _("BNPL order cancelled"),
                 "bnpl.order_refunded": _("BNPL order refunded"),
                 "bnpl.order_tracking_updated": _("BNPL order's shipment status changed"),
+                "bnpl.webhook_resent": _("BNPL webhook sent again"),
+                "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
             }
         )
+        register(
+            NavItem(
+                label=_("Shop dashboard"),
+                url_name="bnpl:merchant-orders",
+                roles=frozenset({Role.MERCHANT}),
+                order=5,
+                active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
+            )
+        )
+        shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-webhooks-shipment")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
         from portal.accounts.roles import Role
         from portal.core.navigation import NavItem, register

@@ -281,6 +281,11 @@ def decide_order(*, order_id: int, actor=None) -> CreditDecision:
 
 
 def _tell_after_commit(order, outcome: str, *, manual: bool) -> None:
+    """The shop hears the decision by webhook (queued in this transaction), the app's listeners after commit."""
+    from .models import WebhookEvent
+    from .webhooks import order_webhook
+
+    order_webhook(order, WebhookEvent.ORDER_APPROVED if outcome == "approved" else WebhookEvent.ORDER_DECLINED)
     order_id = order.pk
     transaction.on_commit(
         lambda: order_credit_decided.send(sender=Order, order_id=order_id, outcome=outcome, manual=manual)

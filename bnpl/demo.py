@@ -14,6 +14,7 @@ from portal.accounts.models import Organisation
 from . import services
 from .demo_orders import demo_orders_ensure
 from .models import Merchant, PaymentSession, Shopper
+from .webhook_demo import webhook_demo_ensure
 
 # The shops' webhook addresses stay empty here: the demo's receiver is the webhook branch's business.
 SHOPS = [("merchant@example.com", "Delta Shop"), ("merchant2@example.com", "Epsilon Store")]
@@ -52,6 +53,8 @@ def demo_step(*, scale: str, stdout) -> None:
     if merchant_user is not None and client2 is not None:
         made = demo_orders_ensure(merchant_user=merchant_user, shopper_user=client2)
         stdout.write(f"  bnpl: {made} demo orders of Delta Shop placed")
+    if merchant_user is not None:
+        webhook_demo_ensure(merchant_user)
     stdout.write(
         f"  bnpl: {Merchant.objects.count()} merchants, {Shopper.objects.count()} shoppers, "
         f"{PaymentSession.objects.count()} payment sessions"

@@ -30,8 +30,9 @@ from portal.audit.services import audit_record
 from portal.notifications.services import notify
 
 from . import order_schedule, tracking
-from .models import Order
+from .models import Order, WebhookEvent
 from .money import money_round
+from .webhooks import order_webhook
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def order_capture(*, actor, order_id, amount: Decimal | None = None) -> Order:
                 )
         order.state = State.CAPTURED
         order.save(update_fields=["state", "updated_at"])
+        order_webhook(order, WebhookEvent.ORDER_CAPTURED)
         audit_record(
             action="bnpl.order_captured",
             actor=actor,
@@ -156,6 +158,7 @@ def order_ship(*, actor, order_id, carrier: str, tracking_number: str, shipped_a
         order.state = State.SHIPPED
         order.shipped_at, order.carrier, order.tracking_number = shipped_at, carrier, number
         order.save(update_fields=["state", "shipped_at", "carrier", "tracking_number", "updated_at"])
+        order_webhook(order, WebhookEvent.ORDER_SHIPPED)
         audit_record(
             action="bnpl.order_shipped",
             actor=actor,
@@ -238,6 +241,7 @@ def order_cancel(*, actor, order_id, reason: str = "") -> Order:
         order.state = State.CANCELLED
         order.save(update_fields=["state", "updated_at"])
         plan = order_schedule.plan_cancel(order=order)
+        order_webhook(order, WebhookEvent.ORDER_CANCELLED)
         audit_record(
             action="bnpl.order_cancelled",
             actor=actor,
@@ -279,6 +283,7 @@ def order_refund(*, actor, order_id, amount: Decimal, reason: str = "") -> Order
         order.state = State.REFUNDED if full else State.PARTLY_REFUNDED
         order.save(update_fields=["refunded_amount", "state", "updated_at"])
         effect = order_schedule.plan_refund(order=order, amount=amount, full=full)
+        order_webhook(order, WebhookEvent.ORDER_REFUNDED)
         audit_record(
             action="bnpl.order_refunded",
             actor=actor,

@@ -15,6 +15,7 @@ from portal.accounts.roles import OVERSIGHT_ROLES, Role
 from portal.core.policy import ALL, NOTHING, Policy, register_policy
 
 from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 # Staff who read every merchant's and every shopper's records.
 BNPL_STAFF_ROLES = frozenset({*OVERSIGHT_ROLES, Role.CREDIT_ANALYST})
@@ -127,3 +128,31 @@ orders = register_policy(OrderPolicy())
 plans = register_policy(PlanPolicy())
 instalments = register_policy(InstalmentPolicy())
 order_lines = register_policy(OrderLinePolicy())
+
+
+class WebhookDeliveryPolicy(Policy):
+    """A merchant's webhooks: its people see them and send them again; bnpl staff read them."""
+
+    model = WebhookDelivery
+    actions = ("view", "operate")
+
+    def scope(self, actor, action):
+        merchant = _merchant_q(actor, "merchant__")
+        if action == "operate":
+            return _either(merchant)
+        if sees_all_bnpl(actor):
+            return ALL
+        return _either(merchant)
+
+
+class WebhookAttemptPolicy(Policy):
+    model = WebhookAttempt
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return _either(_merchant_q(actor, "delivery__merchant__"))
+
+
+webhook_deliveries = register_policy(WebhookDeliveryPolicy())
+webhook_attempts = register_policy(WebhookAttemptPolicy())

@@ -12,6 +12,8 @@ PERMISSIONS = {
     Role.BACKOFFICE: [*READ, "add_merchant", "change_merchant", "add_shopper", "change_shopper", "change_order"],
     Role.CREDIT_ANALYST: [*READ, "change_shopper"],
 }
+for _role in (Role.BACKOFFICE, Role.CREDIT_ANALYST):  # merchants' webhooks, read in admin
+    PERMISSIONS[_role] = [*PERMISSIONS[_role], "view_webhookdelivery", "view_webhookattempt"]
 
 
 def staff_permissions_grant(*, using: str = "default", **kwargs) -> None:

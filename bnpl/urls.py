@@ -2,6 +2,14 @@ from django.urls import path
 
 from . import decision_views
 from .fees_views import fees_page
+from .merchant_views import (
+    order_list_export,
+    order_list_view,
+    secret_rotate_view,
+    settings_view,
+    webhook_list_view,
+    webhook_resend_view,
+)
 from .schedule_pdf import plan_schedule_pdf
 from .tracking_webhook import shippo_webhook
 
@@ -18,4 +26,10 @@ urlpatterns = [
     path("reviews/<int:order_id>/", decision_views.review_detail, name="review-detail"),
     path("fees/", fees_page, name="fees"),
     path("plans/<int:plan_id>/schedule.pdf", plan_schedule_pdf, name="plan-schedule-pdf"),
+    path("merchant/", order_list_view, name="merchant-orders"),
+    path("merchant/orders.csv", order_list_export, name="merchant-orders-export"),
+    path("merchant/webhooks/", webhook_list_view, name="merchant-webhooks"),
+    path("merchant/webhooks/<int:delivery_id>/resend/", webhook_resend_view, name="merchant-webhook-resend"),
+    path("merchant/settings/", settings_view, name="merchant-settings"),
+    path("merchant/settings/secret/", secret_rotate_view, name="merchant-secret-rotate"),
 ]

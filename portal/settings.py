@@ -532,3 +532,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# BNPL webhooks to merchants (bnpl/webhooks.py, docs/bnpl-webhooks.md): a POST waits this long for an
+# answer; a failed delivery is tried again after base, 2×base, 4×base … seconds (capped), at most
+# BNPL_WEBHOOK_MAX_ATTEMPTS times. Loopback and private addresses are refused unless allowed (tests, demo).
+BNPL_WEBHOOK_TIMEOUT_SECONDS = env.float("BNPL_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+BNPL_WEBHOOK_MAX_ATTEMPTS = env.int("BNPL_WEBHOOK_MAX_ATTEMPTS", default=8)
+BNPL_WEBHOOK_RETRY_BASE_SECONDS = env.int("BNPL_WEBHOOK_RETRY_BASE_SECONDS", default=60)
+BNPL_WEBHOOK_RETRY_MAX_SECONDS = env.int("BNPL_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+BNPL_WEBHOOK_ALLOW_PRIVATE = env.bool("BNPL_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+CELERY_BEAT_SCHEDULE["bnpl-webhook-sweep"] = {
+    "task": "bnpl.webhook_tasks.webhook_sweep",
+    "schedule": 60.0,
+    "options": {"expires": 55},
+}

@@ -6,6 +6,7 @@ from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
 from .plans import Instalment, Plan
 from .tracking import ShipmentEvent, TrackedShipment, TrackingState
+from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "CreditDecision",
@@ -30,4 +31,7 @@ __all__ = [
     "Shopper",
     "TrackedShipment",
     "TrackingState",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

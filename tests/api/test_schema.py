@@ -34,6 +34,10 @@ def test_every_operation_takes_one_request_format(schema):
     assert formats == {
         ("post", "/api/v1/approvals/{approval_id}/approve/"): ["application/json"],
         ("post", "/api/v1/approvals/{approval_id}/reject/"): ["application/json"],
+        ("post", "/api/v1/bnpl/orders/{order_id}/cancel/"): ["application/json"],
+        ("post", "/api/v1/bnpl/orders/{order_id}/capture/"): ["application/json"],
+        ("post", "/api/v1/bnpl/orders/{order_id}/refund/"): ["application/json"],
+        ("post", "/api/v1/bnpl/orders/{order_id}/ship/"): ["application/json"],
         ("post", "/api/v1/bnpl/sessions/"): ["application/json"],
         ("post", "/api/v1/reports/"): ["application/json"],
         ("post", "/api/v1/signature-requests/"): ["multipart/form-data"],

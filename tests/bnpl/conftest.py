@@ -22,3 +22,15 @@ def shops(cast):
         delta_order3=order_with_plan(merchant=delta, shopper=client3, reference="D-3"),
         epsilon_order3=order_with_plan(merchant=epsilon, shopper=client3, reference="E-3"),
     )
+
+
+@pytest.fixture
+def webhook_receiver(settings):
+    """A loopback HTTP server for merchant webhooks (tests/fakes/webhook_receiver.py); private addresses allowed."""
+    from tests.fakes.webhook_receiver import WebhookReceiver
+
+    settings.BNPL_WEBHOOK_ALLOW_PRIVATE = True
+    settings.BNPL_WEBHOOK_TIMEOUT_SECONDS = 0.5
+    receiver = WebhookReceiver().start()
+    yield receiver
+    receiver.stop()
