@@ -47,9 +47,12 @@ demo: install assets
 	$(DEMO_ENV) $(BIN)/python manage.py demo
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Two workers on this 2-core machine (pytest-xdist), whole files per worker; each its own test database
+# and Redis database (tests/xdist_env.py). TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: check-chromium install assets
 	mkdir -p var
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p tests.xdist_env -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Checked first, so a newcomer learns it at once and not after minutes of tests.
 check-chromium:

@@ -252,6 +252,8 @@ def test_a_correctly_signed_event_is_stored(client, hmac_settings, in_transit):
         shippo_signature(SECRET, b'{"event": "track_updated"}'),  # signed, but another body
         shippo_signature(SECRET, b"BODY", timestamp=int(time.time()) - 3600),  # an old one, replayed
     ],
+    # Fixed ids: the values hold the time, and parallel workers must collect the same tests.
+    ids=["none", "empty", "malformed", "no-timestamp", "other-secret", "other-body", "stale"],
 )
 def test_a_missing_wrong_or_stale_signature_is_403_even_with_the_token(
     client, hmac_settings, signals, in_transit, signature
