@@ -33,13 +33,14 @@ import json
 import re
 import secrets
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from .loopback import LoopbackFake
 
 STATUSES = ("PRE_TRANSIT", "TRANSIT", "DELIVERED", "RETURNED", "FAILURE", "UNKNOWN")
 _TRACK_PATH = re.compile(r"^/tracks/(?P<carrier>[^/]+)/(?P<number>[^/]+)/?$")
@@ -66,63 +67,17 @@ def shippo_signature(secret: str, body: bytes, *, timestamp: int | None = None) 
     return f"t={stamp},v1={digest}"
 
 
-class FakeShippo:
+class FakeShippo(LoopbackFake):
+    name = "fake-shippo"
+
     def __init__(self, *, api_key: str | None = None, hmac_secret: str = "", port: int = 0):
+        super().__init__(port=port)
         self.api_key = api_key or "shippo_test_" + secrets.token_hex(20)
         self.hmac_secret = hmac_secret
-        self.port = port
         self.tracks: dict[tuple[str, str], dict] = {}
         self.registrations: list[dict] = []
-        self.requests: list[dict] = []  # every request that reached the handler
-        self._plan: list[tuple[str, object]] = []
-        self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ----- control -------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "FakeShippo":
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        self._release.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-shippo", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close the port: clients now get 'connection refused' until start() again."""
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def fail_next(self, status: int, *, times: int = 1) -> None:
-        """Answer the next `times` requests with this HTTP error status, changing nothing."""
-        with self._lock:
-            self._plan += [("status", status)] * times
-
-    def hang_next(self, *, seconds: float, times: int = 1) -> None:
-        """Answer the next request(s) only after `seconds` (longer than the client waits)."""
-        with self._lock:
-            self._plan += [("hang", seconds)] * times
 
     def drop_next(self, *, times: int = 1) -> None:
         """Close the next connection(s) without an answer."""
@@ -174,12 +129,6 @@ class FakeShippo:
         except urllib.error.HTTPError as exc:
             return exc.code
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # ----- used by the handler -------------------------------------------------------------
 
     def _track(self, carrier: str, number: str) -> dict:
@@ -193,10 +142,6 @@ class FakeShippo:
                 self.tracks[key]["tracking_status"] = entry
                 self.tracks[key]["tracking_history"] = [entry]
         return self.tracks[key]
-
-    def _next_action(self):
-        with self._lock:
-            return self._plan.pop(0) if self._plan else ("ok", None)
 
     def _authorized(self, header: str) -> bool:
         return hmac.compare_digest(header.encode(), f"ShippoToken {self.api_key}".encode())
@@ -331,3 +276,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         except (BrokenPipeError, ConnectionResetError):  # the client gave up waiting (hang_next)
             pass
+
+
+FakeShippo.handler = _Handler

@@ -21,12 +21,13 @@ import json
 import re
 import secrets
 import socket
-import threading
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from .loopback import LoopbackFake
 
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/Messages\.json$")
 
@@ -35,62 +36,16 @@ def new_account_sid() -> str:
     return "AC" + secrets.token_hex(16)
 
 
-class FakeTwilio:
+class FakeTwilio(LoopbackFake):
+    name = "fake-twilio"
+
     def __init__(self, *, account_sid: str | None = None, auth_token: str | None = None, port: int = 0):
+        super().__init__(port=port)
         self.account_sid = account_sid or new_account_sid()
         self.auth_token = auth_token or secrets.token_hex(16)
-        self.port = port
         self.messages: list[dict] = []
-        self.requests: list[dict] = []  # every request that reached the handler, accepted or not
-        self._plan: list[tuple[str, object]] = []  # ("status", 429), ("hang", s), ("drop", accept), in order
-        self._lock = threading.Lock()
-        self._release = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ----- control -------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "FakeTwilio":
-        fake = self
-
-        class Handler(_Handler):
-            owner = fake
-
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        self._release.clear()
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-twilio", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Close the port: clients now get 'connection refused' until start() again."""
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def fail_next(self, status: int, *, times: int = 1) -> None:
-        """Answer the next `times` requests with this HTTP error status, without taking the message."""
-        with self._lock:
-            self._plan += [("status", status)] * times
-
-    def hang_next(self, *, seconds: float, times: int = 1) -> None:
-        """Take the next message(s), but answer only after `seconds` (longer than the client waits)."""
-        with self._lock:
-            self._plan += [("hang", seconds)] * times
 
     def drop_next(self, *, accept: bool, times: int = 1) -> None:
         """Close the next connection(s) without an answer; `accept`: after taking the message (POST only)."""
@@ -110,17 +65,7 @@ class FakeTwilio:
             time.sleep(0.05)
         raise AssertionError(f"expected {count} SMS at the fake Twilio within {timeout}s, got {self.messages!r}")
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
     # ----- used by the handler -------------------------------------------------------------
-
-    def _next_action(self):
-        with self._lock:
-            return self._plan.pop(0) if self._plan else ("ok", None)
 
     def _authorized(self, header: str, sid: str) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
@@ -305,3 +250,6 @@ def _listed(message: dict, query: dict) -> bool:
         if key == "DateSent>" and value < bound:
             return False
     return True
+
+
+FakeTwilio.handler = _Handler
