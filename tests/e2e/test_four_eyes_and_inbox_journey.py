@@ -148,6 +148,7 @@ def test_four_eyes_on_a_statement_and_an_internal_note_on_a_processed_request(
     assert statement.status == Statement.Status.PAID
 
     # broker1 sees September paid.
+    page.goto("about:blank")  # the old page stops polling first: a late answer must not set a cookie
     page.context.clear_cookies()
     log_in(page, base, cast.broker1.email, PASSWORD)
     page.get_by_test_id("role-nav").get_by_role("link", name="Commissions").click()
@@ -184,6 +185,7 @@ def test_four_eyes_on_a_statement_and_an_internal_note_on_a_processed_request(
     office.context.close()
 
     # The client opens the signed document: the conversation is there, the note is not.
+    page.goto("about:blank")  # the old page stops polling first: a late answer must not set a cookie
     page.context.clear_cookies()
     log_in(page, base, cast.client1.email, PASSWORD)
     page.goto(f"{base}/client/sign/{signed.pk}/")
