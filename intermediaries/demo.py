@@ -65,7 +65,7 @@ def large_client_logins_link() -> int:
 def demo_step(*, scale: str, stdout) -> None:
     from .demo_feed import demo_feed_load
     from .models import Portfolio
-    from .valuation import roll_up
+    from .rollups import roll_up
 
     started = time.monotonic()
     demo_feed_load(scale=scale, directory=settings.BASE_DIR / "var" / "demo-feed", stdout=stdout)

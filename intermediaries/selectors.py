@@ -20,7 +20,7 @@ from portal.core.versioned_cache import cached_figures
 from . import performance
 from .market_data import fx_series
 from .models import Allocation, BookValuation, Holding, Portfolio, Price, Transaction, Valuation
-from .valuation import client_series
+from .rollups import client_series
 
 ZERO = Decimal("0")
 PERIODS = list(performance.PERIODS)

@@ -2,7 +2,7 @@ from datetime import date
 
 from portal.core.task_retry import retrying_task
 
-from . import selectors, valuation
+from . import rollups, selectors, valuation
 
 
 def _revalue_item(item) -> tuple[int, date | None]:
@@ -31,7 +31,7 @@ def portfolios_revalue(self, portfolios: list) -> int:
 @retrying_task(max_retries=5)
 def books_revalue(self, advisor_ids: list[int]) -> int:
     """Recompute the books of these brokers and of their firms (idempotent)."""
-    return valuation.books_revalue(advisor_ids=advisor_ids)
+    return rollups.books_revalue(advisor_ids=advisor_ids)
 
 
 @retrying_task(max_retries=2, ignore_result=True)

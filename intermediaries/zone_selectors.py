@@ -18,7 +18,7 @@ from portal.core.versioned_cache import cached_figures
 
 from . import performance, selectors
 from .models import Allocation, AssetClass, Portfolio, Valuation
-from .valuation import client_series
+from .rollups import client_series
 
 ZERO = Decimal("0")
 

@@ -11,8 +11,9 @@ from intermediaries import feed
 from intermediaries.demo_feed import demo_feed_write, intermediaries_ensure_for_demo_cast
 from intermediaries.feed import FeedError, core_feed_import
 from intermediaries.models import Holding, Portfolio, Transaction, Valuation
+from intermediaries.rollups import client_series
 from intermediaries.services import valuations_affected
-from intermediaries.valuation import client_series, revalue_and_roll_up
+from intermediaries.valuation import revalue_and_roll_up
 
 from .test_feed import UNTIL, feed_write, read_csv, replay
 
