@@ -7,7 +7,14 @@ fake as `self.owner`), and asks `_next_action()` per request: ("ok", None), ("st
 """
 
 import threading
-from http.server import ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that keeps test output quiet (no access log on stderr)."""
+
+    def log_message(self, format, *args):
+        pass
 
 
 class LoopbackFake:

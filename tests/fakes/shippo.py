@@ -37,10 +37,9 @@ import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .loopback import LoopbackFake
+from .loopback import LoopbackFake, QuietHandler
 
 STATUSES = ("PRE_TRANSIT", "TRANSIT", "DELIVERED", "RETURNED", "FAILURE", "UNKNOWN")
 _TRACK_PATH = re.compile(r"^/tracks/(?P<carrier>[^/]+)/(?P<number>[^/]+)/?$")
@@ -189,12 +188,9 @@ def _status_entry(status, details, at, city, country, zip_code, state) -> dict:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     owner: FakeShippo
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # keep test output quiet
-        pass
 
     def do_POST(self):
         fake = self.owner

@@ -24,10 +24,9 @@ import socket
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from .loopback import LoopbackFake
+from .loopback import LoopbackFake, QuietHandler
 
 _MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-fA-F]{32})/Messages\.json$")
 
@@ -72,12 +71,9 @@ class FakeTwilio(LoopbackFake):
         return sid == self.account_sid and header == f"Basic {expected}"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     owner: FakeTwilio
     protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):  # keep test output quiet
-        pass
 
     def do_POST(self):
         fake = self.owner

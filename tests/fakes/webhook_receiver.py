@@ -11,7 +11,9 @@ receiver.stop()
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from .loopback import QuietHandler
 
 
 @dataclass
@@ -28,7 +30,7 @@ class WebhookReceiver:
         self._lock = threading.Lock()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -44,9 +46,6 @@ class WebhookReceiver:
                     self.wfile.write(b"ok")
                 except OSError:
                     pass  # the client gave up waiting
-
-            def log_message(self, *args):
-                pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
