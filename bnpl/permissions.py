@@ -14,7 +14,7 @@ from django.db.models import Q
 from portal.accounts.roles import OVERSIGHT_ROLES, Role
 from portal.core.policy import ALL, NOTHING, Policy, register_policy
 
-from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, SepaMandate, Shopper
 from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 # Staff who read every merchant's and every shopper's records.
@@ -67,6 +67,17 @@ class ShopperPolicy(Policy):
         if sees_all_bnpl(actor):
             return ALL
         return Q(user_id=actor.pk)
+
+
+class SepaMandatePolicy(Policy):
+    """The shopper sees their own mandates; BNPL back office sees all (collections need them)."""
+
+    model = SepaMandate
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return Q(shopper__user_id=actor.pk)
 
 
 class PaymentSessionPolicy(Policy):
@@ -123,6 +134,7 @@ class OrderLinePolicy(Policy):
 
 merchants = register_policy(MerchantPolicy())
 shoppers = register_policy(ShopperPolicy())
+mandates = register_policy(SepaMandatePolicy())
 sessions = register_policy(PaymentSessionPolicy())
 orders = register_policy(OrderPolicy())
 plans = register_policy(PlanPolicy())

@@ -104,7 +104,7 @@ def direct_debit_file(
         raise ValidationError(errors)
 
     config = {
-        "name": _latin(creditor.name),
+        "name": latin(creditor.name),
         "IBAN": IBAN(creditor.iban).compact,
         "batch": True,
         "creditor_id": creditor.creditor_id.replace(" ", "").upper(),
@@ -116,7 +116,7 @@ def direct_debit_file(
     document = _SepaDirectDebit(config, message_id=message_id, schema=schema)
     for collection in collections:
         payment = {
-            "name": _latin(collection.debtor_name),
+            "name": latin(collection.debtor_name),
             "IBAN": IBAN(collection.debtor_iban).compact,
             "amount": amount_in_cents(collection.amount),
             "currency": "EUR",
@@ -124,7 +124,7 @@ def direct_debit_file(
             "collection_date": collection_date,
             "mandate_id": collection.mandate_id,
             "mandate_date": collection.mandate_date,
-            "description": _latin(collection.remittance),
+            "description": latin(collection.remittance),
             "endtoend_id": collection.end_to_end_id,
         }
         if collection.debtor_bic:
@@ -214,9 +214,9 @@ def _message_id_errors(message_id) -> list[ValidationError]:
 
 def _creditor_errors(creditor: Creditor, *, schema: str) -> list[ValidationError]:
     errors = []
-    if not _latin(creditor.name):
+    if not latin(creditor.name):
         errors.append(ValidationError(_("The creditor's name is missing."), code="creditor_name"))
-    iban_error = _iban_error(creditor.iban)
+    iban_error = iban_problem(creditor.iban)
     if iban_error:
         errors.append(
             ValidationError(
@@ -226,7 +226,7 @@ def _creditor_errors(creditor: Creditor, *, schema: str) -> list[ValidationError
             )
         )
     if creditor.bic:
-        bic_error = _bic_error(creditor.bic)
+        bic_error = bic_problem(creditor.bic)
         if bic_error:
             errors.append(
                 ValidationError(
@@ -260,16 +260,16 @@ def _collection_errors(collection: Collection, *, number: int, collection_date) 
                 "the end-to-end id must be 1 to 35 letters, digits or / - ? : ( ) . , ' + and spaces (no leading, trailing or double /)."
             )
         )
-    if not _latin(collection.debtor_name):
+    if not latin(collection.debtor_name):
         problems.append(_("the debtor's name is missing (or has nothing that can be written in Latin letters)."))
-    iban_error = _iban_error(collection.debtor_iban)
+    iban_error = iban_problem(collection.debtor_iban)
     if iban_error:
         problems.append(
             _("the debtor's IBAN %(iban)s is not valid: %(reason)s")
             % {"iban": collection.debtor_iban, "reason": iban_error}
         )
     if collection.debtor_bic:
-        bic_error = _bic_error(collection.debtor_bic)
+        bic_error = bic_problem(collection.debtor_bic)
         if bic_error:
             problems.append(
                 _("the debtor's BIC %(bic)s is not valid: %(reason)s")
@@ -288,7 +288,7 @@ def _collection_errors(collection: Collection, *, number: int, collection_date) 
         problems.append(
             _("the currency is %(currency)s; SEPA direct debits are in EUR only.") % {"currency": collection.currency}
         )
-    remittance = _latin(collection.remittance)
+    remittance = latin(collection.remittance)
     if not remittance:
         problems.append(_("the remittance text is missing."))
     elif len(remittance) > MAX_REMITTANCE:
@@ -337,7 +337,7 @@ def _amount_error(amount) -> str | None:
     return None
 
 
-def _iban_error(value) -> str | None:
+def iban_problem(value) -> str | None:
     """Why `value` is not a SEPA IBAN, or None if it is one."""
     if not isinstance(value, str) or not value.strip():
         return _("it is missing.")
@@ -356,7 +356,7 @@ def _iban_error(value) -> str | None:
     return None
 
 
-def _bic_error(value) -> str | None:
+def bic_problem(value) -> str | None:
     try:
         BIC(value)
     except schwifty_errors.InvalidCountryCode:
@@ -368,7 +368,7 @@ def _bic_error(value) -> str | None:
     return None
 
 
-def _latin(text) -> str:
+def latin(text) -> str:
     """The text in Latin letters as it goes into the file (sepaxml transliterates the same way)."""
     return unidecode(text).strip() if isinstance(text, str) else ""
 

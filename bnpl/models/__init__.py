@@ -2,6 +2,7 @@
 
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
+from .mandates import SepaMandate
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
 from .plans import Instalment, Plan
@@ -27,6 +28,7 @@ __all__ = [
     "OrderLine",
     "PaymentSession",
     "Plan",
+    "SepaMandate",
     "ShipmentEvent",
     "Shopper",
     "TrackedShipment",
