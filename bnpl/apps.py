@@ -150,10 +150,15 @@ class BnplConfig(AppConfig):
         """The order lifecycle (bnpl/orders.py): its messages, its inbox kind and the carrier's statuses."""
         from portal.accounts.roles import Role
         from portal.inbox.registry import register_inbox_kind
+        from portal.notifications.attachments import register_attachment
         from portal.notifications.registry import EMAIL, IN_APP, register_event
 
         from .events import shipment_status_changed
         from .order_tracking import DISPUTE_KIND, on_shipment_status_changed
+        from .schedule_pdf import SCHEDULE_ATTACHMENT, schedule_pdf_attachment
+
+        # The schedule e-mail carries the schedule as a PDF, made when the mail leaves.
+        register_attachment(SCHEDULE_ATTACHMENT, schedule_pdf_attachment)
 
         register_event(
             "bnpl.schedule_ready",

@@ -10,7 +10,8 @@ nothing. Only the merchant's people operate an order (the Order policy's "operat
 merchant's order is Http404, an order the actor may only read is PermissionDenied.
 
 Shipping starts the plan (due dates count from the shipment date, bnpl/order_schedule.py), tells
-the shopper with the schedule (event `bnpl.schedule_ready`, linking the schedule's PDF) and, after
+the shopper with the schedule (event `bnpl.schedule_ready`, the schedule's PDF attached to the
+e-mail and linked) and, after
 the commit, registers the parcel for tracking (task `bnpl.tasks.order_tracking_register`).
 Refunds cut the schedule (the rule is in bnpl/order_schedule.py) and tell the shopper.
 """
@@ -32,6 +33,7 @@ from portal.notifications.services import notify
 from . import order_schedule, tracking
 from .models import Order, WebhookEvent
 from .money import money_round
+from .schedule_pdf import schedule_attachment
 from .webhooks import order_webhook
 
 logger = logging.getLogger(__name__)
@@ -183,6 +185,7 @@ def order_ship(*, actor, order_id, carrier: str, tracking_number: str, shipped_a
             },
             link=_schedule_link(plan),
             idempotency_key=f"bnpl-schedule-ready:{order.pk}",
+            attachments=[schedule_attachment(plan)],
         )
         order_id = order.pk
         transaction.on_commit(lambda: tracking_register_later(order_id))

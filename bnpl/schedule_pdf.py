@@ -1,8 +1,12 @@
-"""The payment schedule of a plan as a PDF, for the shopper (linked from the schedule e-mail) and the shop.
+"""The payment schedule of a plan as a PDF: attached to the schedule e-mail, and on a page for the
+shopper and the shop.
 
-The outbox sends no attachments, so the schedule e-mail links here; the PDF is rendered on request
-from the plan as it stands (a refund shows at once). Whoever may not see the plan gets 404.
+The e-mail's copy is made by the outbox worker when the mail leaves (a registered attachment
+renderer, portal/notifications/attachments.py), in the shopper's language; the page renders it on
+request from the plan as it stands (a refund shows at once). Whoever may not see the plan gets 404.
 """
+
+import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -21,6 +25,24 @@ def schedule_pdf_render(plan: Plan, *, language: str = "en") -> bytes:
             "bnpl/pdf/schedule.html", {"plan": plan, "order": plan.order, "instalments": instalments}
         )
     return pdf_from_html(html, identifier=f"pz-bnpl-schedule-{plan.pk}".encode())
+
+
+SCHEDULE_ATTACHMENT = "bnpl.schedule_pdf"
+
+
+def schedule_attachment(plan: Plan):
+    """The schedule PDF as an attachment of an outbox e-mail (made when the mail leaves)."""
+    from portal.notifications.attachments import Attachment
+
+    # The shop chooses its references; only a safe subset of their characters goes into a file name.
+    reference = re.sub(r"[^\w.\-]", "-", plan.order.reference)[:80]
+    return Attachment(renderer=SCHEDULE_ATTACHMENT, params={"plan_id": plan.pk}, filename=f"schedule-{reference}.pdf")
+
+
+def schedule_pdf_attachment(params: dict, *, language: str) -> bytes:
+    """The outbox's renderer: the plan's schedule PDF from the attachment's parameters."""
+    plan = Plan.objects.select_related("order__merchant").prefetch_related("instalments").get(pk=params["plan_id"])
+    return schedule_pdf_render(plan, language=language)
 
 
 @login_required

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import reconcile, services
-from .models import Notification, NotificationPreference, OutboxMessage
+from .models import Notification, NotificationPreference, OutboxAttachment, OutboxMessage
 
 
 @admin.register(Notification)
@@ -46,6 +46,19 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     raw_id_fields = ["user"]
 
 
+class OutboxAttachmentInline(admin.TabularInline):
+    """What went with the mail: the renderer and its parameters, never editable (evidence, like the text)."""
+
+    model = OutboxAttachment
+    fields = ["filename", "content_type", "renderer", "params", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
     """Messages are evidence of what was sent: nobody edits them; staff may requeue or ask the provider.
@@ -73,6 +86,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         f.name for f in OutboxMessage._meta.fields if f.name not in ("secret", "body", "secret_wiped_at")
     ] + ["text", "secret_state"]
     actions = ["requeue", "ask_provider"]
+    inlines = [OutboxAttachmentInline]
 
     def has_add_permission(self, request):
         return False

@@ -18,9 +18,10 @@ from django.utils import timezone
 
 from portal.core.cache import redis_circuit
 
-from .models import OutboxMessage
+from .attachments import AttachmentRefused, message_files
+from .models import OutboxAttachment, OutboxMessage
 from .sealed import SecretUnreadable, text_digest
-from .texts import outbox_texts_now
+from .texts import outbox_texts_now, user_language
 from .transports import NotDelivered, OutcomeUnknown, Rejected, message_texts, transport_for
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,15 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
         ours.update(status=Status.FAILED, last_error=refusal, **secret_wipe_fields(claimed_at))
         return Status.FAILED
     try:
+        files = _files_render(message)
+    except AttachmentRefused as exc:
+        logger.warning("Outbox message %s not sent: %s", message_id, exc)
+        ours.update(status=Status.FAILED, last_error=f"Not sent: {exc}"[:2000], **secret_wipe_fields(timezone.now()))
+        return Status.FAILED
+    except Exception as exc:  # the renderer's data or library briefly failing: nothing was sent yet
+        logger.warning("Outbox message %s: its attachments could not be made", message_id, exc_info=True)
+        return _not_delivered(ours, message, NotDelivered(f"Attachment could not be made: {exc!r}"))
+    try:
         send = transport_for(message.channel)
     except NotDelivered as exc:
         return _not_delivered(ours, message, exc)
@@ -123,7 +133,7 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
     if not ours.filter(status=Status.SENDING).update(send_started_at=timezone.now(), text_digest=text_digest(body)):
         return None  # the sweep took the row back meanwhile
     try:
-        provider_id = send(message, body=body, html_body=html_body)
+        provider_id = send(message, body=body, html_body=html_body, attachments=files)
     except NotDelivered as exc:
         return _not_delivered(ours, message, exc)
     except Rejected as exc:
@@ -148,6 +158,19 @@ def outbox_message_deliver(*, message_id: int) -> str | None:
     )
     logger.info("Outbox message %s sent via %s as %s", message_id, message.channel, provider_id)
     return Status.SENT
+
+
+def _files_render(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    """The message's attachments made now, in its recipient's language (an SMS has none)."""
+    if message.channel != OutboxMessage.Channel.EMAIL:
+        return []
+    language = user_language(message.user) if message.user else settings.LANGUAGE_CODE
+    files = []
+    for attachment, data in message_files(message, language=language):
+        if attachment.size != len(data):
+            OutboxAttachment.objects.filter(pk=attachment.pk).update(size=len(data))
+        files.append((attachment.filename, data, attachment.content_type))
+    return files
 
 
 def _not_delivered(ours, message: OutboxMessage, exc: Exception) -> str:

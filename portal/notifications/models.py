@@ -201,3 +201,30 @@ class DevDelivery(models.Model):
 
     def __str__(self):
         return str(self.message_id)
+
+
+class OutboxAttachment(models.Model):
+    """A file that goes with an outbox e-mail, rendered when the mail leaves (never for an SMS).
+
+    The row keeps only which registered renderer makes the file and its parameters (attachments.py):
+    like the text, the file is made at delivery in the recipient's language, every retry makes it
+    again, and no copy of a document lies in the outbox.
+    """
+
+    message = models.ForeignKey(
+        OutboxMessage, verbose_name=_("outbox message"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    renderer = models.CharField(_("renderer"), max_length=64)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    filename = models.CharField(_("file name"), max_length=120)
+    content_type = models.CharField(_("content type"), max_length=100, default="application/pdf")
+    # The size of the file when it last left (0 until then), to show and to watch the limit.
+    size = models.PositiveIntegerField(_("size in bytes"), default=0)
+
+    class Meta:
+        ordering = ["message", "id"]
+        verbose_name = _("outbox attachment")
+        verbose_name_plural = _("outbox attachments")
+
+    def __str__(self):
+        return self.filename

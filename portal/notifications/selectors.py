@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from portal.core.cache import cached_until_changed
 
 from . import registry
-from .models import DevDelivery, Notification, NotificationPreference, OutboxMessage
+from .models import DevDelivery, Notification, NotificationPreference, OutboxAttachment, OutboxMessage
 
 
 def notification_list(*, user, unread_only: bool = False) -> QuerySet[Notification]:
@@ -79,7 +79,11 @@ def outbox_list(*, user, channel: str = "", status: str = "", q: str = "") -> Qu
     Staff see every message; anyone else only those for them: their user, or their e-mail
     address or phone number as the recipient.
     """
-    qs = OutboxMessage.objects.select_related("dev_delivery").order_by("-created_at", "-id")
+    qs = (
+        OutboxMessage.objects.select_related("dev_delivery")
+        .prefetch_related("attachments")
+        .order_by("-created_at", "-id")
+    )
     if not (user.is_staff or user.is_superuser):
         mine = Q(user=user)
         if user.email:
@@ -111,3 +115,9 @@ def dev_message_text(*, message: OutboxMessage) -> str:
     if message.secret:
         return message_texts(message)[0]
     return message.body_display
+
+
+def outbox_attachment_get(*, user, message_id: int, attachment_id: int) -> OutboxAttachment:
+    """One attachment of a message this user may read on the dev outbox; else OutboxAttachment.DoesNotExist."""
+    readable = outbox_list(user=user).filter(pk=message_id)
+    return OutboxAttachment.objects.select_related("message__user").get(pk=attachment_id, message__in=readable)

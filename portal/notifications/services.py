@@ -20,6 +20,7 @@ from portal.audit.services import audit_record
 from portal.core.cache import forget
 
 from . import registry
+from .attachments import Attachment, attachments_check, attachments_store
 from .delivery import outbox_publish_after_commit
 from .models import DevDelivery, Notification, NotificationPreference, OutboxMessage
 from .params import params_freeze
@@ -38,11 +39,21 @@ class NotifyResult:
     messages: list[OutboxMessage] = field(default_factory=list)
 
 
-def notify(*, user, event: str, context: dict | None = None, link: str = "", idempotency_key: str | None = None):
+def notify(
+    *,
+    user,
+    event: str,
+    context: dict | None = None,
+    link: str = "",
+    idempotency_key: str | None = None,
+    attachments: list[Attachment] | None = None,
+):
     """Tell a user that something happened, on the channels they chose, in their language.
 
-    Raises `registry.UnknownEvent` or `ValueError` (bad link) before anything is written.
+    `attachments` go with the e-mail only (attachments.py), if the user gets one.
+    Raises `registry.UnknownEvent` or `ValueError` (bad link, bad attachment) before anything is written.
     """
+    attachments = attachments_check(attachments, channel=Channel.EMAIL)
     event_type = registry.event_get(event)
     if link and not (link.startswith("/") and url_has_allowed_host_and_scheme(link, allowed_hosts=None)):
         raise ValueError("Notification links are paths inside the portal, e.g. /clients/42/.")
@@ -96,6 +107,8 @@ def notify(*, user, event: str, context: dict | None = None, link: str = "", ide
             )
             result.messages.append(message)
             if created:
+                if channel == Channel.EMAIL:
+                    attachments_store(message, attachments)
                 queued.append(message.pk)
         outbox_publish_after_commit(queued)
     return result
@@ -112,12 +125,15 @@ def email_queue(
     idempotency_key: str | None = None,
     secret: str = "",
     send_before=None,
+    attachments: list[Attachment] | None = None,
 ) -> OutboxMessage:
     """Queue one e-mail through the outbox (allauth's mails use this too).
 
     `secret` is kept apart from the text, sealed, and filled in for `sealed.PLACEHOLDER` only
-    when the mail leaves; `send_before` is when the mail stops being worth sending.
+    when the mail leaves; `send_before` is when the mail stops being worth sending; `attachments`
+    are made when it leaves (attachments.py).
     """
+    attachments = attachments_check(attachments, channel=Channel.EMAIL)
     try:
         validate_email(to)
     except ValidationError:
@@ -139,6 +155,8 @@ def email_queue(
             secret=sealed,
             send_before=send_before,
         )
+        if created:
+            attachments_store(message, attachments)
         outbox_publish_after_commit([message.pk] if created else [])
     return message
 

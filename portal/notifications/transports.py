@@ -75,8 +75,11 @@ class ProviderUnreachable(ProviderQueryFailed, ConnectionError):
     """
 
 
-def dev_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
+def dev_send(message: OutboxMessage, *, body: str, html_body: str = "", attachments=()) -> str:
     """Nothing leaves the machine: the message is kept as "delivered" for the dev outbox page.
+
+    Its attachments were made (so a renderer that fails shows here as in production); the dev
+    outbox page makes them again for whoever downloads them.
 
     The row is locked so that an owner destroying the secret at this moment either runs first
     (the copy is stored masked) or after (and masks the copy).
@@ -103,7 +106,8 @@ def message_texts(message: OutboxMessage) -> tuple[str, str]:
     return text_fill(message.body, secret), text_fill(message.html_body, secret, html=True)
 
 
-def smtp_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
+def smtp_send(message: OutboxMessage, *, body: str, html_body: str = "", attachments=()) -> str:
+    """Send by SMTP; `attachments` are (file name, content, content type) triples."""
     domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "partnerzone.invalid"
     # A Message-ID fixed per outbox row lets mail clients fold a duplicate into one.
     message_id = f"<outbox-{message.pk}@{domain}>"
@@ -121,6 +125,8 @@ def smtp_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
     )
     if html_body:
         email.attach_alternative(html_body, "text/html")
+    for filename, content, content_type in attachments:
+        email.attach(filename, content, content_type)
     try:
         connection.open()
     except OSError as exc:  # refused, timed out, TLS or login failure: nothing was handed over
@@ -170,7 +176,9 @@ def _twilio_configured() -> bool:
     return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM_NUMBER)
 
 
-def twilio_send(message: OutboxMessage, *, body: str, html_body: str = "") -> str:
+def twilio_send(message: OutboxMessage, *, body: str, html_body: str = "", attachments=()) -> str:
+    if attachments:  # refused when queued already; an SMS never carries files
+        raise Rejected("An SMS cannot carry attachments.")
     if not _twilio_configured():
         raise NotDelivered("Twilio is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM_NUMBER).")
     try:

@@ -10,4 +10,9 @@ urlpatterns = [
     path("read-all/", views.notification_mark_all_read, name="mark-all-read"),
     path("preferences/", views.preferences, name="preferences"),
     path("dev-outbox/", views.dev_outbox, name="dev-outbox"),
+    path(
+        "dev-outbox/<int:message_id>/attachments/<int:attachment_id>/",
+        views.dev_outbox_attachment,
+        name="dev-outbox-attachment",
+    ),
 ]

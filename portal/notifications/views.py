@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -13,8 +13,10 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.core.lists import page_of
 
 from . import selectors, services
+from .attachments import AttachmentRefused, attachment_render
 from .forms import OutboxFilterForm, PreferencesForm
-from .models import Notification
+from .models import Notification, OutboxAttachment
+from .texts import user_language
 
 PAGE_SIZE = 20
 
@@ -112,3 +114,30 @@ def dev_outbox(request):
     return render(
         request, "notifications/dev_outbox.html", {**page_of(request, outbox, per_page=PAGE_SIZE), "form": form}
     )
+
+
+@never_cache
+@require_GET
+def dev_outbox_attachment(request, message_id: int, attachment_id: int):
+    """An attachment of a dev outbox message, made now, for whoever may read that message (else 404)."""
+    if not dev_outbox_enabled():
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        attachment = selectors.outbox_attachment_get(
+            user=request.user, message_id=message_id, attachment_id=attachment_id
+        )
+    except OutboxAttachment.DoesNotExist:
+        raise Http404 from None
+    # In the recipient's language, as the mail has it, whoever looks.
+    recipient = attachment.message.user
+    language = user_language(recipient) if recipient else settings.LANGUAGE_CODE
+    try:
+        data = attachment_render(attachment, language=language)
+    except AttachmentRefused:
+        raise Http404 from None
+    response = HttpResponse(data, content_type=attachment.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{attachment.filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
