@@ -1,7 +1,12 @@
 """The fee module: which fee schedule applies to a shopper, late and dunning fees within their caps,
 and the fee status the rule builder assigns from behaviour.
 
-Precedence: person > group > region > default. Among the active schedules of one level and currency
+Precedence: person > fee status > group > region > default. A fee status (assigned by the status
+rules below) may carry a schedule, e.g. "loyal" → a lower late fee: it sits under a person's own
+schedule (an individual arrangement back office made on purpose) and above the group, because it
+says how this shopper pays rather than where they were filed; "standard" carries none. A status
+change therefore changes the next fee charged, the caps of the schedule that applies still hold,
+and fees already charged stay as they were. Among the active schedules of one level and currency
 whose `valid_from` has come, the latest one applies. A region schedule for a country ("DE") also
 covers its subdivisions ("DE-BY"); the subdivision's own schedule wins over the country's.
 
@@ -69,7 +74,10 @@ def fee_schedule_explain(shopper: Shopper, currency: str, *, today: date | None 
     """Every level in precedence order with what it found: the page shows this as the explanation."""
     today = today or timezone.localdate()
     regions = _regions_of(shopper.region)
+    status = shopper_fee_status(shopper)
     level_q = Q(scope=FeeSchedule.Scope.PERSON, shopper_id=shopper.pk) | Q(scope=FeeSchedule.Scope.DEFAULT)
+    if status != FeeStatusKind.STANDARD:
+        level_q |= Q(scope=FeeSchedule.Scope.STATUS, status=status)
     if shopper.customer_group_id:
         level_q |= Q(scope=FeeSchedule.Scope.GROUP, group_id=shopper.customer_group_id)
     if regions:
@@ -89,6 +97,13 @@ def fee_schedule_explain(shopper: Shopper, currency: str, *, today: date | None 
             FeeSchedule.Scope.PERSON,
             _("Person: a schedule for this shopper"),
             first(lambda s: s.scope == FeeSchedule.Scope.PERSON),
+        ),
+        (
+            FeeSchedule.Scope.STATUS,
+            _("Fee status: a schedule for “%(status)s”") % {"status": FeeStatusKind(status).label}
+            if status != FeeStatusKind.STANDARD
+            else _("Fee status: standard, which has no schedule of its own"),
+            first(lambda s: s.scope == FeeSchedule.Scope.STATUS),
         ),
         (
             FeeSchedule.Scope.GROUP,
@@ -130,6 +145,15 @@ def fee_schedule_for(shopper: Shopper, currency: str, *, today: date | None = No
     if skipped:
         why = _("Nothing more specific was found (%(skipped)s). ") % {"skipped": "; ".join(skipped)} + why
     return chosen.schedule, why
+
+
+def shopper_fee_status(shopper: Shopper) -> str:
+    """The shopper's fee status now (standard without a FeeStatus row); read from `select_related`
+    ("…shopper__fee_status") when the caller joined it, else one query."""
+    try:
+        return shopper.fee_status.status
+    except FeeStatus.DoesNotExist:
+        return FeeStatusKind.STANDARD
 
 
 def _regions_of(region: str) -> list[str]:
@@ -185,7 +209,7 @@ def late_fees_charge(*, today: date) -> dict[str, int]:
     candidates = (
         Instalment.objects.filter(plan__state=Plan.State.ACTIVE, state__in=UNPAID_STATES, due_date__lt=today)
         .exclude(Exists(FeeCharge.objects.filter(instalment=OuterRef("pk"), kind=FeeCharge.Kind.LATE)))
-        .select_related("plan__order__shopper__customer_group")
+        .select_related("plan__order__shopper__customer_group", "plan__order__shopper__fee_status")
         .order_by("plan_id", "number")
     )
     schedules: dict[tuple[int, str], FeeSchedule | None] = {}
@@ -213,7 +237,9 @@ def dunning_fee_charge(*, instalment_id: int, today: date) -> FeeCharge | None:
     """For the dunning run, when it sends a dunning notice: charge the dunning fee once, within the
     caps. Runs inside the caller's transaction. None when no fee is due (paid, no schedule, no
     dunning fee, already charged, or nothing left under the caps)."""
-    instalment = Instalment.objects.select_related("plan__order__shopper__customer_group").get(pk=instalment_id)
+    instalment = Instalment.objects.select_related(
+        "plan__order__shopper__customer_group", "plan__order__shopper__fee_status"
+    ).get(pk=instalment_id)
     schedule, _why = fee_schedule_for(instalment.plan.order.shopper, instalment.plan.currency, today=today)
     if schedule is None or schedule.dunning_fee_amount <= 0:
         return None

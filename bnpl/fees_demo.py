@@ -1,5 +1,6 @@
 """Demo data of the fee module: a default EUR schedule, a "Loyal customers" group with lower fees,
-a schedule for Bavaria (DE-BY) and two status rules. Written by back office through the services;
+a schedule for Bavaria (DE-BY), schedules for the fee statuses "loyal" (lower) and "watch" (the
+default's fees, fewer grace days) and two status rules that assign them. Written by back office through the services;
 running it again changes nothing."""
 
 from datetime import date
@@ -14,8 +15,8 @@ VALID_FROM = date(2026, 1, 1)
 LOYAL_GROUP = "Loyal customers"
 
 
-def _schedule_ensure(actor, *, scope, group=None, region="", **amounts) -> None:
-    if FeeSchedule.objects.filter(scope=scope, group=group, region=region, currency="EUR").exists():
+def _schedule_ensure(actor, *, scope, group=None, region="", status="", **amounts) -> None:
+    if FeeSchedule.objects.filter(scope=scope, group=group, region=region, status=status, currency="EUR").exists():
         return
     fees_manage.fee_schedule_create(
         actor=actor,
@@ -23,6 +24,7 @@ def _schedule_ensure(actor, *, scope, group=None, region="", **amounts) -> None:
         shopper=None,
         group=group,
         region=region,
+        status=status,
         currency="EUR",
         active=True,
         valid_from=VALID_FROM,
@@ -67,6 +69,27 @@ def fees_demo_step(*, scale: str, stdout) -> None:
         dunning_fee_amount="2.00",
         cap_per_instalment="8.00",
         cap_share_of_purchase="8.00",
+    )
+    # A status the rules assign carries its own fees (precedence person > status > group > region > default).
+    _schedule_ensure(
+        actor,
+        scope=S.STATUS,
+        status="loyal",
+        late_fee_amount="2.00",
+        grace_days=10,
+        dunning_fee_amount="1.00",
+        cap_per_instalment="5.00",
+        cap_share_of_purchase="5.00",
+    )
+    _schedule_ensure(
+        actor,
+        scope=S.STATUS,
+        status="watch",
+        late_fee_amount="5.00",
+        grace_days=2,
+        dunning_fee_amount="2.50",
+        cap_per_instalment="10.00",
+        cap_share_of_purchase="10.00",
     )
     rules = [
         ("Late payer", FeeStatusRule.Condition.LATE_PAYMENTS, 90, "2", "watch", 1),

@@ -15,6 +15,7 @@ SCHEDULE_FIELDS = (
     "scope",
     "shopper",
     "group",
+    "status",
     "region",
     "currency",
     "late_fee_amount",

@@ -1,5 +1,5 @@
 """/bnpl/fees/: back office's page of the fee module — schedules, groups, status rules, and for a
-chosen shopper which schedule applies and why (person > group > region > default)."""
+chosen shopper which schedule applies and why (person > fee status > group > region > default)."""
 
 from django import forms
 from django.contrib import messages
@@ -58,6 +58,10 @@ class FeeScheduleForm(forms.ModelForm):
             self.add_error("group", _("A group's schedule needs the group."))
         if scope != FeeSchedule.Scope.GROUP and data.get("group"):
             self.add_error("group", _("Only a group's schedule names a group."))
+        if scope == FeeSchedule.Scope.STATUS and not data.get("status"):
+            self.add_error("status", _("A fee status's schedule needs the status (watch, loyal or restricted)."))
+        if scope != FeeSchedule.Scope.STATUS and data.get("status"):
+            self.add_error("status", _("Only a fee status's schedule names a status."))
         if scope == FeeSchedule.Scope.REGION and not data.get("region"):
             self.add_error("region", _("A region's schedule needs the region (DE or DE-BY)."))
         if scope != FeeSchedule.Scope.REGION and data.get("region"):

@@ -1,4 +1,4 @@
-"""The fee module: customer groups, fee schedules (person > group > region > default), fee status
+"""The fee module: customer groups, fee schedules (person > fee status > group > region > default), fee status
 assigned by rules from behaviour, and the fees charged (never twice for one instalment and kind).
 
 Amounts are Decimal with their currency; shares are percent (10.00 for 10 %).
@@ -39,11 +39,20 @@ class CustomerGroup(models.Model):
         return self.name
 
 
+class FeeStatusKind(models.TextChoices):
+    STANDARD = "standard", _("Standard")
+    WATCH = "watch", _("Watch")
+    LOYAL = "loyal", _("Loyal")
+    RESTRICTED = "restricted", _("Restricted")
+
+
 class FeeSchedule(models.Model):
-    """Fee levels for one scope and currency; the most specific active one applies (see bnpl.fees)."""
+    """Fee levels for one scope and currency; the most specific active one applies (see bnpl.fees):
+    person > fee status > group > region > default."""
 
     class Scope(models.TextChoices):
         PERSON = "person", _("Person")
+        STATUS = "status", _("Fee status")
         GROUP = "group", _("Group")
         REGION = "region", _("Region")
         DEFAULT = "default", _("Default")
@@ -64,6 +73,14 @@ class FeeSchedule(models.Model):
         null=True,
         blank=True,
         related_name="fee_schedules",
+    )
+    # The fee status whose shoppers this schedule is for (status scope only); "standard" has none:
+    # a standard shopper gets the group, region or default schedule.
+    status = models.CharField(
+        _("fee status"),
+        max_length=12,
+        blank=True,
+        choices=[(k, label) for k, label in FeeStatusKind.choices if k != FeeStatusKind.STANDARD],
     )
     # ISO 3166-2 ("DE-BY") or a country ("DE"); a country's schedule also covers its subdivisions.
     region = models.CharField(_("region"), max_length=10, blank=True, validators=[REGION_VALIDATOR])
@@ -88,10 +105,14 @@ class FeeSchedule(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(scope="person", shopper__isnull=False, group__isnull=True, region="")
-                    | Q(scope="group", shopper__isnull=True, group__isnull=False, region="")
-                    | (Q(scope="region", shopper__isnull=True, group__isnull=True) & ~Q(region=""))
-                    | Q(scope="default", shopper__isnull=True, group__isnull=True, region="")
+                    Q(scope="person", shopper__isnull=False, group__isnull=True, region="", status="")
+                    | (
+                        Q(scope="status", shopper__isnull=True, group__isnull=True, region="")
+                        & Q(status__in=["watch", "loyal", "restricted"])
+                    )
+                    | Q(scope="group", shopper__isnull=True, group__isnull=False, region="", status="")
+                    | (Q(scope="region", shopper__isnull=True, group__isnull=True, status="") & ~Q(region=""))
+                    | Q(scope="default", shopper__isnull=True, group__isnull=True, region="", status="")
                 ),
                 name="bnpl_feeschedule_scope_target",
             ),
@@ -116,18 +137,13 @@ class FeeSchedule(models.Model):
     def target_label(self) -> str:
         if self.scope == self.Scope.PERSON:
             return str(self.shopper)
+        if self.scope == self.Scope.STATUS:
+            return self.get_status_display()
         if self.scope == self.Scope.GROUP:
             return str(self.group)
         if self.scope == self.Scope.REGION:
             return self.region
         return ""
-
-
-class FeeStatusKind(models.TextChoices):
-    STANDARD = "standard", _("Standard")
-    WATCH = "watch", _("Watch")
-    LOYAL = "loyal", _("Loyal")
-    RESTRICTED = "restricted", _("Restricted")
 
 
 class FeeStatusRule(models.Model):

@@ -76,9 +76,9 @@ def test_explanation_lists_every_level_and_marks_the_one_that_applies(shopper):
     default = schedule()
     region = schedule("region", region="DE-BY")
     steps = fees.fee_schedule_explain(shopper, "EUR", today=TODAY)
-    assert [s.level for s in steps] == ["person", "group", "region", "default"]
-    assert [s.applies for s in steps] == [False, False, True, False]
-    assert steps[2].schedule == region and steps[3].schedule == default
+    assert [s.level for s in steps] == ["person", "status", "group", "region", "default"]
+    assert [s.applies for s in steps] == [False, False, False, True, False]
+    assert steps[3].schedule == region and steps[4].schedule == default
 
 
 def test_a_schedule_not_yet_valid_or_in_another_currency_does_not_apply(shopper):

@@ -157,7 +157,7 @@ def test_the_demo_sets_up_the_fee_module_once(cast):
     fees_demo_step(scale="small", stdout=StringIO())
     counts = (FeeSchedule.objects.count(), CustomerGroup.objects.count(), FeeStatusRule.objects.count())
     fees_demo_step(scale="small", stdout=StringIO())
-    assert counts == (3, 1, 2)
+    assert counts == (5, 1, 2)  # default, group, region, and the "loyal" and "watch" statuses
     assert (FeeSchedule.objects.count(), CustomerGroup.objects.count(), FeeStatusRule.objects.count()) == counts
     default = FeeSchedule.objects.get(scope="default")
     assert (default.late_fee_amount, default.grace_days, default.dunning_fee_amount) == (
