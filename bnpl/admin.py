@@ -174,7 +174,7 @@ class PlanAdmin(NoDeleteAdmin):
         return False
 
 
-from . import fees_admin  # noqa: E402, F401  (the fee module's admin pages)
+from . import decisions_admin, fees_admin  # noqa: E402, F401  (the decision and fee modules' admin pages)
 
 
 class WebhookAttemptInline(admin.TabularInline):

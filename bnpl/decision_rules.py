@@ -21,7 +21,8 @@ def _backoffice_only(actor) -> None:
         raise PermissionDenied
 
 
-def _rule_check(*, name: str, fact: str, operator: str, value: str) -> None:
+def credit_rule_check(*, name: str, fact: str, operator: str, value: str) -> None:
+    """Whether a rule's fields make a rule: ValidationError by field if not (the forms show it)."""
     if not (name or "").strip():
         raise ValidationError({"name": _("Give the rule a name.")}, code="name_required")
     rule_value_parse(fact=fact, operator=operator, value=value)
@@ -31,7 +32,7 @@ def credit_rule_create(
     *, actor, name: str, fact: str, operator: str, value: str = "", position: int = 10
 ) -> CreditRule:
     _backoffice_only(actor)
-    _rule_check(name=name, fact=fact, operator=operator, value=value)
+    credit_rule_check(name=name, fact=fact, operator=operator, value=value)
     with transaction.atomic(durable=True):
         rule = CreditRule.objects.create(
             name=name.strip(), fact=fact, operator=operator, value=(value or "").strip(), position=position
@@ -56,7 +57,7 @@ def credit_rule_update(*, actor, rule_id: int, **fields) -> CreditRule:
         merged = {f: fields.get(f, getattr(rule, f)) for f in RULE_FIELDS}
         if isinstance(merged["value"], str):
             merged["value"] = merged["value"].strip()
-        _rule_check(name=merged["name"], fact=merged["fact"], operator=merged["operator"], value=merged["value"])
+        credit_rule_check(name=merged["name"], fact=merged["fact"], operator=merged["operator"], value=merged["value"])
         changes = {f: [str(getattr(rule, f)), str(merged[f])] for f in RULE_FIELDS if getattr(rule, f) != merged[f]}
         if not changes:
             return rule

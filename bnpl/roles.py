@@ -12,8 +12,17 @@ PERMISSIONS = {
     Role.BACKOFFICE: [*READ, "add_merchant", "change_merchant", "add_shopper", "change_shopper", "change_order"],
     Role.CREDIT_ANALYST: [*READ, "change_shopper"],
 }
-for _role in (Role.BACKOFFICE, Role.CREDIT_ANALYST):  # merchants' webhooks, read in admin
-    PERMISSIONS[_role] = [*PERMISSIONS[_role], "view_webhookdelivery", "view_webhookattempt"]
+for _role in (Role.BACKOFFICE, Role.CREDIT_ANALYST):  # merchants' webhooks and credit decisions, read in admin
+    PERMISSIONS[_role] = [
+        *PERMISSIONS[_role],
+        "view_webhookdelivery",
+        "view_webhookattempt",
+        "view_creditrule",
+        "view_creditruleset",
+        "view_creditdecision",
+    ]
+# Back office keeps the credit rules (bnpl/decision_rules.py checks the role again on every write).
+PERMISSIONS[Role.BACKOFFICE] += ["add_creditrule", "change_creditrule", "change_creditruleset"]
 
 
 def staff_permissions_grant(*, using: str = "default", **kwargs) -> None:
