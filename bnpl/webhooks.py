@@ -16,7 +16,11 @@ The request (docs/bnpl-webhooks.md): `POST <merchant.webhook_url>`, JSON body
 and `Partnerzone-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the
 merchant's webhook secret>`. Only http(s) URLs; unless BNPL_WEBHOOK_ALLOW_PRIVATE, an address that
 resolves to loopback, private, link-local or otherwise non-public space is refused (SSRF guard) and
-redirects are never followed.
+redirects are never followed. The name is resolved once per attempt: every address it gives is
+checked, and the connection goes to those checked addresses (`PinnedAdapter`), never to a fresh
+answer of the resolver, so a name that resolves public at the check and private at the connect (DNS
+rebinding) reaches nothing private. The URL, the Host header, TLS SNI and the certificate check keep
+the name.
 """
 
 import hashlib
@@ -26,6 +30,7 @@ import json
 import logging
 import socket
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -37,6 +42,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from portal.audit.services import audit_record
 from portal.core.cache import redis_circuit
@@ -108,29 +117,58 @@ class UrlUnresolved(Exception):
     """The host name did not resolve (perhaps for a moment): the attempt failed, a later one may not."""
 
 
-def url_check(url: str) -> None:
-    """Refuse what must never be called; with BNPL_WEBHOOK_ALLOW_PRIVATE only the scheme and host are checked.
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A webhook URL resolved once: its host name and the addresses checked for it, in the resolver's order."""
 
-    Every address the host resolves to must be public (not loopback, private, link-local, reserved,
-    multicast or unspecified). Raises UrlRefused with a translated reason.
-    """
+    url: str
+    host: str
+    port: int
+    addresses: tuple[str, ...]
+
+
+def _url_parts(url: str):
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UrlRefused(_("Only http:// and https:// addresses with a host name can receive webhooks."))
-    if settings.BNPL_WEBHOOK_ALLOW_PRIVATE:
-        return
+    return parts
+
+
+def url_resolve(url: str) -> CheckedUrl:
+    """Resolve the URL's host once and check every address it gives; connect only to these.
+
+    Refuses what must never be called: another scheme than http(s), no host, and (unless
+    BNPL_WEBHOOK_ALLOW_PRIVATE) any address that is not public (loopback, private, link-local,
+    reserved, multicast, unspecified). Raises UrlRefused with a translated reason, or UrlUnresolved.
+    """
+    parts = _url_parts(url)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as exc:
         raise UrlUnresolved(_("The host name could not be resolved: %(error)s") % {"error": exc}) from None
+    addresses = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not _public(address):
+        text = info[4][0].split("%")[0]
+        address = ipaddress.ip_address(text)
+        if not settings.BNPL_WEBHOOK_ALLOW_PRIVATE and not _public(address):
             raise UrlRefused(
                 _("The address %(address)s is not a public internet address; webhooks are not sent there.")
                 % {"address": address}
             )
+        if text not in addresses:
+            addresses.append(text)
+    if not addresses:
+        raise UrlUnresolved(_("The host name could not be resolved: %(error)s") % {"error": _("no address")})
+    return CheckedUrl(url=url, host=parts.hostname, port=port, addresses=tuple(addresses))
+
+
+def url_check(url: str) -> None:
+    """Refuse what must never be called (see url_resolve), before a URL is saved; with
+    BNPL_WEBHOOK_ALLOW_PRIVATE only the scheme and host are checked (the name need not resolve yet)."""
+    _url_parts(url)
+    if not settings.BNPL_WEBHOOK_ALLOW_PRIVATE:
+        url_resolve(url)
 
 
 def _public(address) -> bool:
@@ -272,8 +310,7 @@ def webhook_deliver(*, delivery_id: int) -> str | None:
     try:
         if not url:
             raise UrlRefused(_("The merchant has no webhook URL."))
-        url_check(url)
-        status_code = _post(delivery, url)
+        status_code = _post(delivery, url_resolve(url))
     except UrlRefused as exc:
         error, refused = str(exc), True
     except UrlUnresolved as exc:
@@ -288,7 +325,70 @@ def webhook_deliver(*, delivery_id: int) -> str | None:
     return _record(ours, delivery, url, status_code, error[:MAX_ERROR], duration_ms, refused=refused)
 
 
-def _post(delivery: WebhookDelivery, url: str) -> int:
+# --- Connecting to the checked addresses only ---------------------------------------------------------
+
+
+def _connect(address: str, port: int, timeout, source_address, socket_options) -> socket.socket:
+    """The TCP connection to one checked address, with no name lookup at all (a seam: tests see where
+    a delivery connects)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        if timeout is None or isinstance(timeout, int | float):  # else urllib3's "default" sentinel
+            sock.settimeout(timeout)
+        if source_address:
+            sock.bind(source_address)
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _PinnedConnectionMixin:
+    """A urllib3 connection whose socket goes to the checked addresses, not to a new answer of the resolver.
+
+    `host` stays the URL's name, so the Host header, TLS SNI and the certificate check use the name.
+    """
+
+    checked: CheckedUrl
+
+    def _new_conn(self):
+        if self.host != self.checked.host.rstrip("."):  # never another host than the one checked
+            raise NewConnectionError(self, f"Refused to connect to {self.host}: not the checked host")
+        error = None
+        for address in self.checked.addresses:  # in the resolver's order, as create_connection would
+            try:
+                return _connect(address, self.port, self.timeout, self.source_address, self.socket_options)
+            except TimeoutError as exc:
+                error = ConnectTimeoutError(self, f"Connection to {self.host} ({address}) timed out.")
+                error.__cause__ = exc
+            except OSError as exc:
+                error = NewConnectionError(self, f"Failed to establish a new connection to {address}: {exc}")
+        raise error
+
+
+class PinnedAdapter(HTTPAdapter):
+    """A requests adapter that connects only to the addresses `url_resolve` checked for this URL."""
+
+    def __init__(self, checked: CheckedUrl, **kwargs):
+        self.checked = checked
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        pinned = {"checked": self.checked}
+        http = type("PinnedHTTPConnection", (_PinnedConnectionMixin, HTTPConnection), pinned)
+        https = type("PinnedHTTPSConnection", (_PinnedConnectionMixin, HTTPSConnection), pinned)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": type("PinnedHTTPConnectionPool", (HTTPConnectionPool,), {"ConnectionCls": http}),
+            "https": type("PinnedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}),
+        }
+
+
+def _post(delivery: WebhookDelivery, checked: CheckedUrl) -> int:
     body = delivery_body(delivery)
     headers = {
         "Content-Type": "application/json",
@@ -300,7 +400,12 @@ def _post(delivery: WebhookDelivery, url: str) -> int:
     timeout = settings.BNPL_WEBHOOK_TIMEOUT_SECONDS
     with requests.Session() as session:
         session.trust_env = False  # no proxy from the environment between us and the merchant
-        response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True)
+        adapter = PinnedAdapter(checked)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        response = session.post(
+            checked.url, data=body, headers=headers, timeout=timeout, allow_redirects=False, stream=True
+        )
         response.close()  # the answer's body is of no interest; do not read an endless one
     return response.status_code
 
