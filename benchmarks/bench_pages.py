@@ -75,7 +75,8 @@ def env(figures_cache: bool = True) -> dict:
         SECURE_SSL_REDIRECT="false",
         PORTAL_REQUIRE_2FA="false",
         PORTAL_STATIC_MANIFEST="false",
-        PORTAL_URLCONF="benchmarks.floor_urls",
+        # Another benchmark may serve its own bench URLs beside the floor (bench_bnpl_api.py).
+        PORTAL_URLCONF=os.environ.get("BENCH_URLCONF", "benchmarks.floor_urls"),
         CELERY_TASK_ALWAYS_EAGER="true",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         GUNICORN_ACCESSLOG="",
@@ -214,7 +215,9 @@ def _gunicorn(app: str, port: int, environment: dict, log: Path) -> subprocess.P
     )
 
 
-def wrk(path: str, sessions: Path, duration: int, connections: int, port: int = PORT) -> dict:
+def wrk(
+    path: str, sessions: Path, duration: int, connections: int, port: int = PORT, script: str = "wrk_sessions.lua"
+) -> dict:
     result = subprocess.run(
         [
             "wrk",
@@ -224,7 +227,7 @@ def wrk(path: str, sessions: Path, duration: int, connections: int, port: int = 
             "--timeout",
             "10s",
             "-s",
-            str(ROOT / "benchmarks" / "wrk_sessions.lua"),
+            str(ROOT / "benchmarks" / script),
             f"http://127.0.0.1:{port}{path}",
         ],
         env={**os.environ, "SESSIONS": str(sessions)},
@@ -376,7 +379,9 @@ def run_pass(figures_cache: bool, sessions: dict[str, Path], targets, args, repe
                 server.wait(timeout=10)
 
 
-def in_turns(path: str, floor_sessions: Path, sessions: Path, args, turns: int = 5) -> tuple[dict, float, dict]:
+def in_turns(
+    path: str, floor_sessions: Path, sessions: Path, args, turns: int = 5, script: str = "wrk_sessions.lua"
+) -> tuple[dict, float, dict]:
     """Stock Django's, the portal floor's and the page's throughput, in alternating turns of a few seconds.
 
     The floor of this shared machine moves by half from one minute to the next; taking turns
@@ -387,7 +392,7 @@ def in_turns(path: str, floor_sessions: Path, sessions: Path, args, turns: int =
     for _ in range(turns):
         stock = _add(stock, wrk(FLOOR_PATH, floor_sessions, seconds, args.connections, port=STOCK_PORT))
         floor = _add(floor, wrk(FLOOR_PATH, floor_sessions, seconds, args.connections))
-        page = _add(page, wrk(path, sessions, seconds, args.connections))
+        page = _add(page, wrk(path, sessions, seconds, args.connections, script=script))
     elapsed = turns * seconds
     return (
         {**stock, "rps": stock["requests"] / elapsed},
