@@ -155,12 +155,7 @@ for name, path, key, data in [("session create", "/api/v1/bnpl/sessions/", {key!
 """
     decisions_reset()
     out = bench_pages.manage("shell", "-c", script, capture_output=True, text=True).stdout
-    counts = {}
-    for line in out.splitlines():
-        if line.startswith("QUERIES\t"):
-            _, name, count, status = line.split("\t")
-            counts[name] = int(count) if status == "201" else -1
-    return counts
+    return bench_pages.query_lines(out, ok="201")
 
 
 def print_table(title: str, rows: list[Row], queries: dict[str, int]) -> None:

@@ -431,12 +431,16 @@ for name, (cookie, path) in {pages!r}.items():
         status = browser.get(path).status_code
     print(f"QUERIES\t{{name}}\t{{len(queries)}}\t{{status}}")
 """
-    out = manage("shell", "-c", script, capture_output=True, text=True).stdout
+    return query_lines(manage("shell", "-c", script, capture_output=True, text=True).stdout)
+
+
+def query_lines(out: str, ok: str = "200") -> dict[str, int]:
+    """The "QUERIES<TAB>name<TAB>count<TAB>status" lines of a shell run: the count, or -1 for another status."""
     counts = {}
     for line in out.splitlines():
         if line.startswith("QUERIES\t"):
             _, name, count, status = line.split("\t")
-            counts[name] = int(count) if status == "200" else -1
+            counts[name] = int(count) if status == ok else -1
     return counts
 
 

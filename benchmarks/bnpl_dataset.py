@@ -113,8 +113,11 @@ def _rules() -> None:
 def _bulk(cursor, *, customers: int, plans: int, pending: int) -> None:
     """The bulk rows, each kind written once (a rebuilt database keeps what it has)."""
     cursor.execute("SELECT count(*) FROM accounts_user WHERE email LIKE %s", [f"shopper%@{DOMAIN}"])
-    if cursor.fetchone()[0] >= customers:
+    built = cursor.fetchone()[0]
+    if built == customers:
         return
+    if built:
+        raise SystemExit(f"The database holds another scale's data set ({built} shoppers): drop it and build again.")
     client_group = Group.objects.get_or_create(name=Role.CLIENT)[0].pk
     with transaction.atomic():
         cursor.execute(

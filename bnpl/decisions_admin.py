@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.admin import RestrictedAdmin
+from portal.core.admin import ReadOnlyAdmin, RestrictedAdmin
 from portal.core.policy import NOTHING, policy_for
 
 from . import decision_rules
@@ -113,7 +113,7 @@ class CreditRuleSetAdmin(PolicyChangeAdmin):
 
 
 @admin.register(CreditDecision)
-class CreditDecisionAdmin(RestrictedAdmin):
+class CreditDecisionAdmin(ReadOnlyAdmin, RestrictedAdmin):
     """A decision and its trace are evidence: shown, never added, changed or deleted."""
 
     list_display = ["decided_at", "order", "outcome", "over_limit", "recommendation", "prepared_by"]
@@ -134,15 +134,6 @@ class CreditDecisionAdmin(RestrictedAdmin):
         "prepared_at",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("trace"))
     def trace_table(self, obj):

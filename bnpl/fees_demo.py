@@ -70,27 +70,22 @@ def fees_demo_step(*, scale: str, stdout) -> None:
         cap_per_instalment="8.00",
         cap_share_of_purchase="8.00",
     )
-    # A status the rules assign carries its own fees (precedence person > status > group > region > default).
-    _schedule_ensure(
-        actor,
-        scope=S.STATUS,
-        status="loyal",
-        late_fee_amount="2.00",
-        grace_days=10,
-        dunning_fee_amount="1.00",
-        cap_per_instalment="5.00",
-        cap_share_of_purchase="5.00",
-    )
-    _schedule_ensure(
-        actor,
-        scope=S.STATUS,
-        status="watch",
-        late_fee_amount="5.00",
-        grace_days=2,
-        dunning_fee_amount="2.50",
-        cap_per_instalment="10.00",
-        cap_share_of_purchase="10.00",
-    )
+    # A status the rules assign carries its own fees (precedence person > status > group > region > default):
+    # "loyal" lower ones, "watch" the default's with fewer grace days.
+    for status, late, grace, dunning, cap, share in (
+        ("loyal", "2.00", 10, "1.00", "5.00", "5.00"),
+        ("watch", "5.00", 2, "2.50", "10.00", "10.00"),
+    ):
+        _schedule_ensure(
+            actor,
+            scope=S.STATUS,
+            status=status,
+            late_fee_amount=late,
+            grace_days=grace,
+            dunning_fee_amount=dunning,
+            cap_per_instalment=cap,
+            cap_share_of_purchase=share,
+        )
     rules = [
         ("Late payer", FeeStatusRule.Condition.LATE_PAYMENTS, 90, "2", "watch", 1),
         ("Loyal payer", FeeStatusRule.Condition.ON_TIME_STREAK, None, "6", "loyal", 2),

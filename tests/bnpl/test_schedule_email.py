@@ -1,16 +1,15 @@
 """The schedule e-mail of a shipped order carries the schedule as a PDF, through real SMTP."""
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from django.utils import timezone
 from pypdf import PdfReader
 
 from bnpl import orders
 from bnpl.models import Plan
-from portal.notifications import delivery
 from portal.notifications.models import OutboxAttachment, OutboxMessage
+from tests.notifications.test_delivery import deliver, make_due
 
 pytestmark = pytest.mark.django_db
 Status = OutboxMessage.Status
@@ -31,12 +30,6 @@ def shipped(shops, cast, settings):
 
 def schedule_mail(cast):
     return OutboxMessage.objects.get(channel=OutboxMessage.Channel.EMAIL, recipient=cast.client2.email)
-
-
-def deliver(message):
-    status = delivery.outbox_message_deliver(message_id=message.pk)
-    message.refresh_from_db()
-    return status
 
 
 def pdf_of(received):
@@ -67,7 +60,7 @@ def test_an_smtp_failure_is_retried_with_the_pdf_still_attached(shipped, cast, s
 
     assert deliver(mail) == Status.PENDING
     smtp_settings.start()
-    OutboxMessage.objects.filter(pk=mail.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    make_due(mail)
     assert deliver(mail) == Status.SENT
 
     [received] = smtp_settings.messages

@@ -1,16 +1,15 @@
 """Attachments of outbox e-mails: made by a registered renderer when the mail leaves, sent by SMTP,
 kept across retries, limited in size, never on an SMS, listed and downloadable on the dev outbox."""
 
-from datetime import timedelta
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
-from portal.notifications import attachments, delivery, services, transports
+from portal.notifications import attachments, services, transports
 from portal.notifications.attachments import Attachment
 from portal.notifications.models import OutboxAttachment, OutboxMessage
+
+from .test_delivery import deliver, make_due
 
 Status = OutboxMessage.Status
 pytestmark = pytest.mark.django_db
@@ -59,16 +58,6 @@ def email_with_file(to="anna@example.com", *, user=None, files=None):
         user=user,
         attachments=files if files is not None else [statement()],
     )
-
-
-def deliver(message):
-    status = delivery.outbox_message_deliver(message_id=message.pk)
-    message.refresh_from_db()
-    return status
-
-
-def make_due(message):
-    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
 
 
 def files_of(received):
