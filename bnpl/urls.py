@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import decision_views
+from .demo_shop import demo_shop, demo_shop_thanks
 from .fees_views import fees_page
 from .merchant_views import (
     order_list_export,
@@ -26,6 +27,8 @@ urlpatterns = [
     path("reviews/<int:order_id>/", decision_views.review_detail, name="review-detail"),
     path("fees/", fees_page, name="fees"),
     path("plans/<int:plan_id>/schedule.pdf", plan_schedule_pdf, name="plan-schedule-pdf"),
+    path("demo-shop/", demo_shop, name="demo-shop"),
+    path("demo-shop/thanks/", demo_shop_thanks, name="demo-shop-thanks"),
     path("merchant/", order_list_view, name="merchant-orders"),
     path("merchant/orders.csv", order_list_export, name="merchant-orders-export"),
     path("merchant/webhooks/", webhook_list_view, name="merchant-webhooks"),

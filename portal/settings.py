@@ -541,6 +541,10 @@ BNPL_WEBHOOK_MAX_ATTEMPTS = env.int("BNPL_WEBHOOK_MAX_ATTEMPTS", default=8)
 BNPL_WEBHOOK_RETRY_BASE_SECONDS = env.int("BNPL_WEBHOOK_RETRY_BASE_SECONDS", default=60)
 BNPL_WEBHOOK_RETRY_MAX_SECONDS = env.int("BNPL_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
 BNPL_WEBHOOK_ALLOW_PRIVATE = env.bool("BNPL_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+# The demo's stand-in web shop (/bnpl/demo-shop/), which pays later through the merchant API with
+# the key `manage.py demo` writes to this file. Off unless DEBUG: it is not part of a real portal.
+BNPL_DEMO_SHOP = env.bool("BNPL_DEMO_SHOP", default=DEBUG)
+BNPL_DEMO_SHOP_KEY_FILE = env.str("BNPL_DEMO_SHOP_KEY_FILE", default=str(BASE_DIR / "var" / "demo-shop.key"))
 CELERY_BEAT_SCHEDULE["bnpl-webhook-sweep"] = {
     "task": "bnpl.webhook_tasks.webhook_sweep",
     "schedule": 60.0,
