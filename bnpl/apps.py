@@ -63,6 +63,8 @@ class BnplConfig(AppConfig):
                 "bnpl.order_tracking_updated": _("BNPL order's shipment status changed"),
                 "bnpl.webhook_resent": _("BNPL webhook sent again"),
                 "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
+                "bnpl.mandate_granted": _("BNPL direct debit mandate granted"),
+                "bnpl.mandate_revoked": _("BNPL direct debit mandate revoked"),
             }
         )
         register(
