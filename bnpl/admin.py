@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.admin import RestrictedAdmin
 
 from . import services
-from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, SepaMandate, Shopper
 from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 
@@ -212,6 +212,28 @@ class WebhookDeliveryAdmin(NoDeleteAdmin):
         "last_error",
     ]
     inlines = [WebhookAttemptInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SepaMandate)
+class SepaMandateAdmin(NoDeleteAdmin):
+    """Read only: only the shopper grants or revokes a mandate (bnpl/mandates.py); the IBAN shows masked."""
+
+    list_display = ["reference", "shopper", "account_holder", "masked_iban", "state", "signed_at", "revoked_at"]
+    list_filter = ["state"]
+    list_select_related = ["shopper__user"]
+    search_fields = ["reference", "account_holder", "shopper__user__email"]
+    fields = ["reference", "shopper", "account_holder", "masked_iban", "bic", "state", "signed_at", "revoked_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("IBAN"))
+    def masked_iban(self, mandate):
+        return mandate.masked_iban
 
     def has_add_permission(self, request):
         return False
