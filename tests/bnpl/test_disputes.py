@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from bnpl.collection_runs import collection_run_prepare
-from bnpl.disputes import dispute_cancel_refund, dispute_resume
 from bnpl.dispute_state import DISPUTE_KIND, order_disputed
+from bnpl.disputes import dispute_cancel_refund, dispute_resume
 from bnpl.models import Instalment, Order, Plan, TrackingState, WebhookDelivery
 from bnpl.order_tracking import order_tracking_status_set
 from portal.audit.models import AuditEvent
