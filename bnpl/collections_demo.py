@@ -37,7 +37,7 @@ ORDERS = [
     ("DELTA-3001", "client2@example.com", "monthly_3", ("Milk jug set", 1, "240.00"), 0),
     ("DELTA-3002", "client3@example.com", "monthly_3", ("Coffee grinder", 1, "150.00"), 0),
     ("DELTA-3003", "client2@example.com", "pay_in_4", ("Descaler (3)", 1, "120.00"), 0),
-    ("DELTA-3004", "client3@example.com", "monthly_3", ("Knock box", 1, "90.00"), 20),
+    ("DELTA-3004", "client3@example.com", "monthly_3", ("Knock box", 1, "135.00"), 20),
     ("DELTA-3005", "client2@example.com", "monthly_3", ("Barista apron", 1, "180.00"), 0),
     ("DELTA-3006", "client1@example.com", "pay_in_4", ("Cleaning tablets", 1, "60.00"), 0),
 ]
