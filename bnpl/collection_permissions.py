@@ -7,43 +7,35 @@ manage (prepare or cancel a run, import a statement, resolve a line, decide a di
 
 from django.db.models import Q
 
-from portal.accounts.roles import Role
-from portal.core.policy import ALL, NOTHING, Policy, register_policy
+from portal.core.policy import ALL, Policy, register_policy
 
+from .fees_permissions import StaffOnlyPolicy, can_manage_fees
 from .models import BankStatement, CollectionItem, CollectionRun, DunningNotice, StatementLine
 from .permissions import sees_all_bnpl
 
 
 def can_manage_collections(actor) -> bool:
-    return bool(actor is not None and actor.is_authenticated and actor.is_active and actor.has_role(Role.BACKOFFICE))
+    # The same people as the fee module's managers: back office.
+    return actor is not None and can_manage_fees(actor)
 
 
 def can_view_collections(actor) -> bool:
     return bool(actor is not None and actor.is_authenticated and actor.is_active and sees_all_bnpl(actor))
 
 
-class _StaffPolicy(Policy):
-    actions = ("view", "manage")
-
-    def scope(self, actor, action):
-        if action == "manage":
-            return ALL if can_manage_collections(actor) else NOTHING
-        return ALL if sees_all_bnpl(actor) else NOTHING
-
-
-class CollectionRunPolicy(_StaffPolicy):
+class CollectionRunPolicy(StaffOnlyPolicy):
     model = CollectionRun
 
 
-class CollectionItemPolicy(_StaffPolicy):
+class CollectionItemPolicy(StaffOnlyPolicy):
     model = CollectionItem
 
 
-class BankStatementPolicy(_StaffPolicy):
+class BankStatementPolicy(StaffOnlyPolicy):
     model = BankStatement
 
 
-class StatementLinePolicy(_StaffPolicy):
+class StatementLinePolicy(StaffOnlyPolicy):
     model = StatementLine
 
 

@@ -83,10 +83,16 @@ def _error_text(exc: ValidationError) -> str:
 @login_required
 def collections_page(request):
     _viewer(request)
+    return _collections_render(request)
+
+
+def _collections_render(request, *, status: int = 200, upload_form=None, prepare_form=None):
+    """The collections page, also with a refused form of it (prepare, upload) and its status."""
     runs = page_of(
         request, CollectionRun.objects.select_related("created_by").order_by("-collection_date", "-pk"), per_page=20
     )
-    return render(request, "bnpl/collections.html", _page_context(request, runs))
+    context = _page_context(request, runs, upload_form=upload_form, prepare_form=prepare_form)
+    return render(request, "bnpl/collections.html", context, status=status)
 
 
 def _page_context(request, runs, *, upload_form=None, prepare_form=None) -> dict:
@@ -123,8 +129,7 @@ def collection_run_prepare_view(request):
         else:
             messages.success(request, _("The run of %(day)s is prepared.") % {"day": run.collection_date.isoformat()})
             return redirect("bnpl:collection-run", run.pk)
-    runs = page_of(request, CollectionRun.objects.select_related("created_by"), per_page=20)
-    return render(request, "bnpl/collections.html", _page_context(request, runs, prepare_form=form), status=400)
+    return _collections_render(request, status=400, prepare_form=form)
 
 
 @login_required
@@ -192,8 +197,7 @@ def statement_upload(request):
                 return _imported(request, actor, upload.read(), upload.name)
             except ValidationError as exc:
                 form.add_error("statement", _error_text(exc))
-    runs = page_of(request, CollectionRun.objects.select_related("created_by"), per_page=20)
-    return render(request, "bnpl/collections.html", _page_context(request, runs, upload_form=form), status=status)
+    return _collections_render(request, status=status, upload_form=form)
 
 
 def _imported(request, actor, data: bytes, name: str):
@@ -207,14 +211,16 @@ def _imported(request, actor, data: bytes, name: str):
 def statement_detail(request, statement_id: int):
     _viewer(request)
     statement = get_object_or_404(BankStatement.objects.restrict(request.user), pk=statement_id)
-    lines = list(
+    lines = page_of(
+        request,
         StatementLine.objects.filter(statement=statement)
         .select_related("instalment__plan__order")
-        .order_by("entry_number", "pk")
+        .order_by("entry_number", "pk"),
+        per_page=100,
     )
-    for line in lines:
+    for line in lines["page"]:
         line.reason_label = _line_reason(line)
-    return render(request, "bnpl/statement.html", {"statement": statement, "lines": lines})
+    return render(request, "bnpl/statement.html", {**lines, "statement": statement})
 
 
 def _line_reason(line: StatementLine) -> str:

@@ -28,7 +28,7 @@ from .collection_permissions import can_manage_collections
 from .dispute_state import DISPUTE_KIND, order_disputed
 from .models import Order, WebhookEvent
 from .orders import order_refund_locked
-from .webhooks import webhook_enqueue
+from .webhooks import order_webhook
 
 RESUME = "resume"
 CANCEL_REFUND = "cancel_refund"
@@ -63,25 +63,13 @@ def _note_clean(note: str) -> str:
     return note
 
 
-def _tell(order: Order, decision: str, note: str) -> None:
+def _tell(order: Order, decision: str) -> None:
     notify(
         user=order.shopper.user,
         event="bnpl.dispute_decided",
         context={"reference": order.reference, "shop": order.merchant.trading_name, "decision": decision},
     )
-    webhook_enqueue(
-        merchant=order.merchant,
-        event=WebhookEvent.ORDER_DISPUTE_DECIDED,
-        order=order,
-        payload={
-            "order_id": order.pk,
-            "reference": order.reference,
-            "decision": decision,
-            "state": order.state,
-            "refunded_amount": str(order.refunded_amount),
-            "currency": order.currency,
-        },
-    )
+    order_webhook(order, WebhookEvent.ORDER_DISPUTE_DECIDED, extra={"decision": decision})
 
 
 def dispute_resume(*, actor, order_id, note: str) -> Order:
@@ -90,7 +78,7 @@ def dispute_resume(*, actor, order_id, note: str) -> Order:
         order = _locked(actor=actor, order_id=order_id)
         work_item_close(kind=DISPUTE_KIND, obj=order, state=gettext_noop("Resumed"))
         audit_record(action="bnpl.dispute_resumed", actor=actor, obj=order, changes={"decision": RESUME, "note": note})
-        _tell(order, RESUME, note)
+        _tell(order, RESUME)
     return order
 
 
@@ -108,5 +96,5 @@ def dispute_cancel_refund(*, actor, order_id, note: str) -> Order:
             obj=order,
             changes={"decision": CANCEL_REFUND, "refunded": str(refundable), "note": note},
         )
-        _tell(order, CANCEL_REFUND, note)
+        _tell(order, CANCEL_REFUND)
     return order
