@@ -130,3 +130,24 @@ def test_paying_late_costs_exactly_the_capped_fee(cast, shops, plan):
     assert per_instalment == [Decimal("6.00"), Decimal("6.00"), Decimal("3.00")]
     assert sum(per_instalment) == Decimal("15.00")
     assert sum(plan.instalments.values_list("paid_amount", flat=True)) == plan.total_payable
+
+
+def test_a_shopper_sees_only_their_own_dunning_notices(cast, shops, plan):
+    schedule()
+    dunning_run(today=FIRST_DUE + timedelta(days=3))
+    notice = DunningNotice.objects.get()
+    assert list(DunningNotice.objects.restrict(cast.client2)) == [notice]
+    for user in (cast.client3, cast.merchant, cast.outsider):
+        assert not DunningNotice.objects.restrict(user).exists()
+    assert DunningNotice.objects.restrict(cast.backoffice).count() == 1
+
+
+def test_the_daily_task_runs_the_dunning_once_a_day(cast, shops, plan, monkeypatch):
+    from bnpl import collection_tasks
+
+    schedule()
+    monkeypatch.setattr(timezone, "localdate", lambda *a: FIRST_DUE + timedelta(days=14))
+    first = collection_tasks.dunning_daily.apply().get()
+    again = collection_tasks.dunning_daily.apply().get()
+    assert first == {"overdue": 1, "late_fees": 1, "notices": 1, "dunning_fees": 1}
+    assert again == {"overdue": 0, "late_fees": 0, "notices": 0, "dunning_fees": 0}
