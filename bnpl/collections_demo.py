@@ -2,14 +2,14 @@
 
 Delta Shop ships five orders whose first instalment falls due today (the collection day):
 client2 (Carl Weber) and client3 (Katya Ivanova) have SEPA mandates, client1 has none (her
-instalment is skipped with the reason), and the parcel of DELTA-3005 came back (an open dispute:
-its instalment is skipped and its dunning paused). DELTA-3004 of client3 fell due 20 days ago and
+instalment is skipped with the reason), and the parcel of DELTA-4005 came back (an open dispute:
+its instalment is skipped and its dunning paused). DELTA-4004 of client3 fell due 20 days ago and
 is in dunning (late fee, dunning level 2 with its fee).
 
 The demo bank statement (`demo_statement()`, served at /bnpl/collections/demo-statement.xml in
-DEBUG and written to MEDIA_ROOT/bnpl/demo/ by `make demo`) credits DELTA-3001 and DELTA-3003,
-returns DELTA-3002 (AM04, insufficient funds) and carries one transfer without end-to-end id: client3
-paying DELTA-3004 by hand, which lands in the reconciliation queue. Running the step again changes
+DEBUG and written to MEDIA_ROOT/bnpl/demo/ by `make demo`) credits DELTA-4001 and DELTA-4003,
+returns DELTA-4002 (AM04, insufficient funds) and carries one transfer without end-to-end id: client3
+paying DELTA-4004 by hand, which lands in the reconciliation queue. Running the step again changes
 nothing.
 """
 
@@ -34,19 +34,19 @@ from .statement_files import Transfer, camt053_for
 
 # reference, shopper e-mail, option, line (name, quantity, unit price), first instalment due this many days ago
 ORDERS = [
-    ("DELTA-3001", "client2@example.com", "monthly_3", ("Milk jug set", 1, "240.00"), 0),
-    ("DELTA-3002", "client3@example.com", "monthly_3", ("Coffee grinder", 1, "150.00"), 0),
-    ("DELTA-3003", "client2@example.com", "pay_in_4", ("Descaler (3)", 1, "120.00"), 0),
-    ("DELTA-3004", "client3@example.com", "monthly_3", ("Knock box", 1, "135.00"), 20),
-    ("DELTA-3005", "client2@example.com", "monthly_3", ("Barista apron", 1, "180.00"), 0),
-    ("DELTA-3006", "client1@example.com", "pay_in_4", ("Cleaning tablets", 1, "60.00"), 0),
+    ("DELTA-4001", "client2@example.com", "monthly_3", ("Milk jug set", 1, "240.00"), 0),
+    ("DELTA-4002", "client3@example.com", "monthly_3", ("Coffee grinder", 1, "150.00"), 0),
+    ("DELTA-4003", "client2@example.com", "pay_in_4", ("Descaler (3)", 1, "120.00"), 0),
+    ("DELTA-4004", "client3@example.com", "monthly_3", ("Knock box", 1, "135.00"), 20),
+    ("DELTA-4005", "client2@example.com", "monthly_3", ("Barista apron", 1, "180.00"), 0),
+    ("DELTA-4006", "client1@example.com", "pay_in_4", ("Cleaning tablets", 1, "60.00"), 0),
 ]
 MANDATES = {
     "client2@example.com": "DE02120300000000202051",
     "client3@example.com": "DE12500105170648489890",
 }
-DISPUTED = "DELTA-3005"
-PAID, RETURNED, TRANSFERRED = ("DELTA-3001", "DELTA-3003"), "DELTA-3002", "DELTA-3004"
+DISPUTED = "DELTA-4005"
+PAID, RETURNED, TRANSFERRED = ("DELTA-4001", "DELTA-4003"), "DELTA-4002", "DELTA-4004"
 
 
 def collections_demo_step(*, scale: str, stdout) -> None:
@@ -109,7 +109,7 @@ def _order_shipped(merchant_user, merchant, shopper: Shopper, reference, option,
         actor=merchant_user,
         order_id=order.pk,
         carrier="dhl_germany",
-        tracking_number=f"00340434161094{3000 + int(reference[-2:]):06d}",
+        tracking_number=f"00340434161094{4000 + int(reference[-2:]):06d}",
         shipped_at=min(shipped_at, timezone.now()),
     )
 

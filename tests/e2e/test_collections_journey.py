@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from bnpl.collections_demo import collections_demo_step
-from bnpl.demo import demo_step
+from bnpl.demo import decisions_demo_step, demo_step
 from bnpl.fees_demo import fees_demo_step
 from bnpl.models import Instalment
 from portal.accounts.services import role_groups_ensure
@@ -33,7 +33,7 @@ def collections_demo(live_server, settings, tmp_path):
     cast_ensure()
     # The journey reads English texts; the demo's back-office user reads German otherwise.
     get_user_model().objects.filter(email="backoffice@example.com").update(language="en")
-    for step in (demo_step, fees_demo_step, collections_demo_step):
+    for step in (demo_step, decisions_demo_step, fees_demo_step, collections_demo_step):
         step(scale="small", stdout=io.StringIO())
 
 
@@ -52,7 +52,7 @@ def test_back_office_imports_the_bank_statement_and_reconciles_the_unmatched_lin
         runs.get_by_role("link", name="pain.008").click()
     xml = Path(download.value.path()).read_bytes()
     assert download.value.suggested_filename.startswith("pain008-") and b"<CstmrDrctDbtInitn>" in xml
-    assert b"DELTA-3001" in xml and b"DELTA-3005" not in xml  # the disputed order is paused
+    assert b"DELTA-4001" in xml and b"DELTA-4005" not in xml  # the disputed order is paused
 
     # The bank's statement: downloaded from the demo link, uploaded as a person would.
     with page.expect_download() as download:
@@ -73,17 +73,17 @@ def test_back_office_imports_the_bank_statement_and_reconciles_the_unmatched_lin
     page.get_by_role("button", name="Filter").click()
     item = page.get_by_test_id("inbox-item")
     expect(item).to_have_count(1)
-    expect(item).to_contain_text("DELTA-3004")
+    expect(item).to_contain_text("DELTA-4004")
     item.get_by_test_id("inbox-item-link").click()
 
     # Booked on the overdue instalment the remittance names (offered first).
     expect(page.get_by_test_id("line-outcome")).to_contain_text("Unmatched")
     form = page.get_by_test_id("line-assign")
-    expect(form.get_by_label("Instalment")).to_contain_text("DELTA-3004 · instalment 1")
+    expect(form.get_by_label("Instalment")).to_contain_text("DELTA-4004 · instalment 1")
     form.get_by_label("Note").fill("Paid by transfer, reference in the text")
     form.get_by_role("button", name="Assign").click()
     expect(page.get_by_test_id("line-outcome")).to_contain_text("Assigned by hand")
-    assert Instalment.objects.get(plan__order__reference="DELTA-3004", number=1).state == "paid"
+    assert Instalment.objects.get(plan__order__reference="DELTA-4004", number=1).state == "paid"
 
     page.goto(f"{base}/backoffice/?kind=bnpl.reconciliation")
     expect(page.get_by_test_id("inbox-item")).to_have_count(0)
