@@ -134,7 +134,7 @@ def collection_run_prepare_view(request):
 
 @login_required
 def collection_run_detail(request, run_id: int):
-    _viewer(request)
+    # The policy scopes the object: whoever may not read collections finds nothing (404).
     run = get_object_or_404(CollectionRun.objects.restrict(request.user), pk=run_id)
     items = page_of(
         request,
@@ -154,7 +154,6 @@ def _skipped(run: CollectionRun) -> list[dict]:
 
 @login_required
 def collection_run_download(request, run_id: int):
-    _viewer(request)
     run = get_object_or_404(CollectionRun.objects.restrict(request.user), pk=run_id)
     if not run.pain008:
         raise Http404
@@ -209,7 +208,6 @@ def _imported(request, actor, data: bytes, name: str):
 
 @login_required
 def statement_detail(request, statement_id: int):
-    _viewer(request)
     statement = get_object_or_404(BankStatement.objects.restrict(request.user), pk=statement_id)
     lines = page_of(
         request,
@@ -233,7 +231,6 @@ def _line_reason(line: StatementLine) -> str:
 
 @login_required
 def statement_line_page(request, line_id: int):
-    _viewer(request)
     line = get_object_or_404(StatementLine.objects.restrict(request.user).select_related("statement"), pk=line_id)
     candidates = statements.line_candidates(line) if line.outcome == StatementLine.Outcome.UNMATCHED else []
     assign_form = LineAssignForm(candidates=candidates)

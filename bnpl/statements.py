@@ -148,7 +148,7 @@ def _apply(statement: BankStatement, entries, *, today) -> tuple[list[StatementL
         .exclude(state=CollectionItem.State.CANCELLED)
     }
     instalments = (
-        Instalment.objects.select_for_update()
+        Instalment.objects.select_for_update(of=("self",))
         .select_related("plan__order")
         .in_bulk([item.instalment_id for item in items.values()])
     )
