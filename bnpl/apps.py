@@ -213,6 +213,13 @@ class BnplConfig(AppConfig):
             roles=frozenset({Role.CLIENT}),
         )
         register_event(
+            "bnpl.debit_returned",
+            _("Direct debit returned"),
+            default_channels=frozenset({IN_APP, EMAIL}),
+            description=_("Your bank sent back the direct debit of an instalment."),
+            roles=frozenset({Role.CLIENT}),
+        )
+        register_event(
             "bnpl.dispute_decided",
             _("Decision on a returned or undelivered order"),
             default_channels=frozenset({IN_APP, EMAIL}),

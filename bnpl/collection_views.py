@@ -144,7 +144,14 @@ def collection_run_detail(request, run_id: int):
     return render(
         request,
         "bnpl/collection_run.html",
-        {**items, "run": run, "may_manage": can_manage_collections(request.user), "skipped": _skipped(run)},
+        {
+            **items,
+            "run": run,
+            "may_cancel": can_manage_collections(request.user)
+            and run.state != CollectionRun.State.CANCELLED
+            and not run.items.exclude(state=CollectionItem.State.SENT).exists(),
+            "skipped": _skipped(run),
+        },
     )
 
 

@@ -9,7 +9,7 @@ nothing stored), and otherwise, in one transaction:
   end-to-end ids, in file order, and applies it: a credit marks the instalment paid or partly
   paid (the rest stays open), a debit (the bank returned the direct debit) takes back what the
   debit had credited, puts the instalment back to due (or overdue once its day has passed) and
-  keeps the bank's return reason;
+  keeps the bank's return reason, and the shopper is told (`bnpl.debit_returned`);
 - stores each line with its outcome; an unmatched one opens an item in the work inbox (kind
   `bnpl.reconciliation`), where back office assigns it to an instalment by hand
   (`statement_line_assign`) or dismisses it with a reason (`statement_line_dismiss`);
@@ -31,6 +31,7 @@ from django.utils.translation import gettext_noop
 
 from portal.audit.services import audit_record
 from portal.inbox.services import work_item_close, work_item_open
+from portal.notifications.services import notify
 
 from .collection_permissions import can_manage_collections
 from .collection_runs import creditor
@@ -149,7 +150,7 @@ def _apply(statement: BankStatement, entries, *, today) -> tuple[list[StatementL
     }
     instalments = (
         Instalment.objects.select_for_update(of=("self",))
-        .select_related("plan__order")
+        .select_related("plan__order__shopper__user", "plan__order__merchant")
         .in_bulk([item.instalment_id for item in items.values()])
     )
     result = match_entries(
@@ -193,6 +194,7 @@ def _apply(statement: BankStatement, entries, *, today) -> tuple[list[StatementL
             else:
                 _instalment_return(item, instalment, entry.amount, reason, today=today)
                 line.outcome = Outcome.RETURNED
+                _return_tell(item, instalment, entry.amount, reason, statement)
             if line.outcome != Outcome.UNMATCHED:
                 touched.add(instalment.plan.order.shopper_id)
                 plans[instalment.plan_id] = instalment.plan
@@ -230,6 +232,27 @@ def _instalment_return(item, instalment, amount: Decimal, reason: str, *, today)
     instalment.state = Instalment.State.OVERDUE if instalment.due_date < today else Instalment.State.DUE
     if instalment.paid_amount > 0:
         instalment.state = Instalment.State.PARTLY_PAID
+
+
+def _return_tell(item, instalment, amount: Decimal, reason: str, statement) -> None:
+    """The shopper hears that their bank sent the debit back, and what is open now (through the outbox)."""
+    if instalment.state == Instalment.State.CANCELLED:
+        return
+    order = instalment.plan.order
+    notify(
+        user=order.shopper.user,
+        event="bnpl.debit_returned",
+        context={
+            "reference": order.reference,
+            "shop": order.merchant.trading_name,
+            "number": instalment.number,
+            "amount": amount,
+            "currency": item.currency,
+            "reason": reason,
+            "open": instalment.amount - instalment.paid_amount,
+        },
+        idempotency_key=f"bnpl.debit_returned:{item.pk}:{statement.pk}",
+    )
 
 
 def plan_settle(plan: Plan) -> None:

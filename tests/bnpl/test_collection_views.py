@@ -142,3 +142,15 @@ def test_the_demo_statement_is_only_offered_in_debug(cast, run, login_as, settin
     settings.DEBUG = False
     assert client.get(reverse("bnpl:demo-statement")).status_code == 404
     assert "demo bank statement" not in client.get(reverse("bnpl:collections")).content.decode()
+
+
+def test_back_office_cancels_a_run_on_its_page_until_the_bank_answers(cast, run, login_as):
+    client = login_as(cast.backoffice)
+    page = client.get(reverse("bnpl:collection-run", args=[run.pk])).content.decode()
+    assert "Cancel this run" in page
+    response = client.post(reverse("bnpl:collection-run-cancel", args=[run.pk]))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.state == CollectionRun.State.CANCELLED
+    assert "Cancel this run" not in client.get(reverse("bnpl:collection-run", args=[run.pk])).content.decode()
+    assert login_as(cast.merchant).post(reverse("bnpl:collection-run-cancel", args=[run.pk])).status_code == 403

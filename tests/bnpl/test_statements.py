@@ -14,6 +14,7 @@ from bnpl.statement_files import Transfer
 from bnpl.statements import RECONCILIATION_KIND, bank_statement_import, statement_line_assign, statement_line_dismiss
 from portal.audit.models import AuditEvent
 from portal.inbox.models import WorkItem
+from portal.notifications.models import Notification
 
 from .collection_helpers import IBANS, mandate_for, plan_due, statement_paying
 
@@ -62,6 +63,8 @@ def test_a_statement_marks_paid_partly_paid_and_returned(cast, run):
     carl.refresh_from_db()
     katya.refresh_from_db()
     assert (carl.state, katya.state, katya.return_reason) == ("partly_paid", "returned", "AM04")
+    told = Notification.objects.get(user__email="client3@example.com", event="bnpl.debit_returned")
+    assert "was returned" in told.title and "AM04" in told.body
     assert AuditEvent.objects.filter(action="bnpl.bank_statement_imported").count() == 1
 
 
