@@ -550,3 +550,27 @@ CELERY_BEAT_SCHEDULE["bnpl-webhook-sweep"] = {
     "schedule": 60.0,
     "options": {"expires": 55},
 }
+
+# BNPL collections (bnpl/collection_runs.py, docs/bnpl-collections.md): the creditor named in every
+# pain.008 file. The defaults are valid demo values (the Bundesbank's test creditor identifier and a
+# well-known example IBAN); production sets its own from the bank's contract.
+BNPL_CREDITOR_NAME = env.str("BNPL_CREDITOR_NAME", default="Partnerzone BNPL GmbH")
+BNPL_CREDITOR_IBAN = env.str("BNPL_CREDITOR_IBAN", default="DE89370400440532013000")
+BNPL_CREDITOR_BIC = env.str("BNPL_CREDITOR_BIC", default="COBADEFFXXX")
+BNPL_CREDITOR_ID = env.str("BNPL_CREDITOR_ID", default="DE98ZZZ09999999999")
+# Dunning levels (bnpl/dunning.py): level n is sent this many days after the due date; level 2 and
+# later carry the dunning fee (charged once, within the caps of bnpl/fees.py).
+BNPL_DUNNING_DAYS = env.list("BNPL_DUNNING_DAYS", cast=int, default=[3, 14, 28])
+# A bank statement uploaded on the collections page may be at most this large (larger: 413).
+BNPL_STATEMENT_MAX_BYTES = env.int("BNPL_STATEMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# Prepare tomorrow's collection run and run overdue marking + dunning; both idempotent per day.
+CELERY_BEAT_SCHEDULE["bnpl-collection-run-tomorrow"] = {
+    "task": "bnpl.collection_tasks.collection_run_tomorrow",
+    "schedule": 6 * 3600.0,
+    "options": {"expires": 3 * 3600},
+}
+CELERY_BEAT_SCHEDULE["bnpl-dunning-daily"] = {
+    "task": "bnpl.collection_tasks.dunning_daily",
+    "schedule": 6 * 3600.0,
+    "options": {"expires": 3 * 3600},
+}

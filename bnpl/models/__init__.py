@@ -1,5 +1,6 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .collections import BankStatement, CollectionItem, CollectionRun, DunningNotice, StatementLine
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
 from .mandates import SepaMandate
@@ -10,10 +11,14 @@ from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
+    "BankStatement",
+    "CollectionItem",
+    "CollectionRun",
     "CreditDecision",
     "CreditRule",
     "CreditRuleSet",
     "CustomerGroup",
+    "DunningNotice",
     "FeeCharge",
     "FeeSchedule",
     "FeeStatus",
@@ -31,6 +36,7 @@ __all__ = [
     "SepaMandate",
     "ShipmentEvent",
     "Shopper",
+    "StatementLine",
     "TrackedShipment",
     "TrackingState",
     "WebhookAttempt",
