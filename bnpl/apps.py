@@ -63,6 +63,13 @@ class BnplConfig(AppConfig):
                 "bnpl.order_tracking_updated": _("BNPL order's shipment status changed"),
                 "bnpl.webhook_resent": _("BNPL webhook sent again"),
                 "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
+                "bnpl.button_created": _("BNPL buy button made"),
+                "bnpl.button_changed": _("BNPL buy button changed"),
+                "bnpl.button_deactivated": _("BNPL buy button switched off"),
+                "bnpl.button_activated": _("BNPL buy button switched on"),
+                "bnpl.confirmation_url_changed": _("BNPL order confirmation URL changed"),
+                "bnpl.instant_confirmed": _("BNPL instant purchase confirmed by the shop"),
+                "bnpl.instant_declined": _("BNPL instant purchase declined"),
             }
         )
         register(
@@ -71,7 +78,16 @@ class BnplConfig(AppConfig):
                 url_name="bnpl:merchant-orders",
                 roles=frozenset({Role.MERCHANT}),
                 order=5,
-                active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
+                active_for=frozenset(
+                    {
+                        "bnpl:merchant-webhooks",
+                        "bnpl:merchant-settings",
+                        "bnpl:merchant-buttons",
+                        "bnpl:merchant-button-new",
+                        "bnpl:merchant-button-edit",
+                        "bnpl:merchant-confirmations",
+                    }
+                ),
             )
         )
         shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-webhooks-shipment")

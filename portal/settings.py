@@ -541,6 +541,9 @@ BNPL_WEBHOOK_MAX_ATTEMPTS = env.int("BNPL_WEBHOOK_MAX_ATTEMPTS", default=8)
 BNPL_WEBHOOK_RETRY_BASE_SECONDS = env.int("BNPL_WEBHOOK_RETRY_BASE_SECONDS", default=60)
 BNPL_WEBHOOK_RETRY_MAX_SECONDS = env.int("BNPL_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
 BNPL_WEBHOOK_ALLOW_PRIVATE = env.bool("BNPL_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+# Instant shopping: how long the merchant's server has to confirm an order before it counts as declined
+# (bnpl/instant.py). The shopper waits that long at most, so keep it short.
+BNPL_CONFIRM_TIMEOUT_SECONDS = env.float("BNPL_CONFIRM_TIMEOUT_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE["bnpl-webhook-sweep"] = {
     "task": "bnpl.webhook_tasks.webhook_sweep",
     "schedule": 60.0,

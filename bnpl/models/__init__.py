@@ -2,6 +2,7 @@
 
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
+from .instant import BuyButton, MerchantConfirmation, ShippingOption
 from .mandates import SepaMandate
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
@@ -10,6 +11,7 @@ from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
+    "BuyButton",
     "CreditDecision",
     "CreditRule",
     "CreditRuleSet",
@@ -23,6 +25,7 @@ __all__ = [
     "Instalment",
     "Locale",
     "Merchant",
+    "MerchantConfirmation",
     "Operator",
     "Order",
     "OrderLine",
@@ -30,6 +33,7 @@ __all__ = [
     "Plan",
     "SepaMandate",
     "ShipmentEvent",
+    "ShippingOption",
     "Shopper",
     "TrackedShipment",
     "TrackingState",
