@@ -12,7 +12,18 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.admin import RestrictedAdmin
 
 from . import services
-from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+from .models import (
+    BuyButton,
+    Instalment,
+    Merchant,
+    MerchantConfirmation,
+    Order,
+    OrderLine,
+    PaymentSession,
+    Plan,
+    ShippingOption,
+    Shopper,
+)
 from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 
@@ -218,3 +229,56 @@ class WebhookDeliveryAdmin(NoDeleteAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ShippingOptionInline(admin.TabularInline):
+    model = ShippingOption
+    fields = ["position", "name", "price"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(NoDeleteAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BuyButton)
+class BuyButtonAdmin(ReadOnlyAdmin):
+    """Read only: a merchant's people keep their buttons in the dashboard or the API (audited)."""
+
+    list_display = ["name", "merchant", "unit_price", "currency", "active", "created_at"]
+    list_filter = ["active", "currency", "merchant"]
+    list_select_related = ["merchant"]
+    search_fields = ["name", "key"]
+    readonly_fields = ["merchant", "key", "name", "description", "image_url", "unit_price", "currency", "tax_rate"]
+    fields = [*readonly_fields, "active"]
+    inlines = [ShippingOptionInline]
+
+
+@admin.register(MerchantConfirmation)
+class MerchantConfirmationAdmin(ReadOnlyAdmin):
+    """Every time a shop's server was asked to confirm an instant purchase, and what it answered."""
+
+    list_display = ["at", "merchant", "session", "outcome", "status_code", "duration_ms"]
+    list_filter = ["outcome", "merchant"]
+    list_select_related = ["merchant", "session"]
+    search_fields = ["session__reference", "merchant_order_id"]
+    readonly_fields = [
+        "merchant",
+        "session",
+        "at",
+        "url",
+        "outcome",
+        "status_code",
+        "reason",
+        "merchant_order_id",
+        "duration_ms",
+    ]

@@ -32,7 +32,7 @@ class BnplConfig(AppConfig):
         register_scope_group(
             "bnpl",
             _("Buy now, pay later"),
-            description=_("Payment sessions and orders of your shop (/api/v1/bnpl/)"),
+            description=_("Payment sessions, orders and buy buttons of your shop (/api/v1/bnpl/)"),
             order=40,
         )
         register_actions(

@@ -15,9 +15,11 @@ import string
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 
@@ -43,6 +45,11 @@ class ShippingInput:
 def button_key_new() -> str:
     """The public, unguessable key of a button: 192 random bits after a visible mark."""
     return BUTTON_KEY_MARK + secrets.token_urlsafe(24)
+
+
+def buy_url(button: BuyButton) -> str:
+    """The button's public link, the one the merchant puts in their shop."""
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}{reverse('bnpl:buy', args=[button.key])}"
 
 
 # --- Checks ------------------------------------------------------------------------------------------
