@@ -92,6 +92,9 @@ class BnplConfig(AppConfig):
         )
         shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-webhooks-shipment")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
+        from .instant_demo import instant_demo_step
+
+        register_step(DemoStep(name="bnpl: buy buttons and an instant purchase", run=instant_demo_step, order=62))
         from portal.accounts.roles import Role
         from portal.core.navigation import NavItem, register
 

@@ -214,7 +214,9 @@ def test_a_merchant_makes_a_button_on_the_page_and_gets_its_snippet(shops, cast,
     response = client.post(NEW, form_data(shipping_name_2="Express", shipping_price_2="7,50"))
 
     button = BuyButton.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("bnpl:merchant-button-edit", args=[button.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "bnpl:merchant-button-edit", args=[button.pk]
+    )
     assert list(button.shipping_options.values_list("name", "price")) == [
         ("Standard", Decimal("3.90")),
         ("Express", Decimal("7.50")),
