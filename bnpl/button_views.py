@@ -47,7 +47,7 @@ class ButtonForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.shipping_rows = []
+        self.shipping_rows = [{"number": number, "name": "", "price": ""} for number in range(1, SHIPPING_ROWS + 1)]
         self.shipping_options = []
         self.shipping_errors = []
 
