@@ -324,3 +324,25 @@ def test_a_read_only_key_cannot_make_buttons(shops, cast, client):
 
     assert response.status_code == 403
     assert not BuyButton.objects.exists()
+
+
+def test_a_repeated_post_with_the_same_idempotency_key_makes_one_button(shops, cast, client):
+    mine = key_of(cast.merchant)
+
+    first = client.post(
+        BUTTONS_API, json.dumps(api_body()), content_type="application/json", HTTP_IDEMPOTENCY_KEY="btn-1", **mine
+    )
+    again = client.post(
+        BUTTONS_API, json.dumps(api_body()), content_type="application/json", HTTP_IDEMPOTENCY_KEY="btn-1", **mine
+    )
+    other = client.post(
+        BUTTONS_API,
+        json.dumps(api_body(name="Other")),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="btn-1",
+        **mine,
+    )
+
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert other.status_code == 409
+    assert BuyButton.objects.count() == 1
