@@ -1,8 +1,8 @@
 """The merchant API's buy buttons (instant shopping): `/api/v1/bnpl/buttons/` and `/{id}/`.
 
 GET lists and reads your buttons; POST makes one; PATCH changes any of its fields (`shipping_options`, when
-given, replaces them all; `active` switches it on or off); DELETE switches it off (a button that sessions
-point at is never removed). The same services as the dashboard: another merchant's button is 404, bad input
+given, replaces them all; `active: false` switches it off, `true` on again). There is no DELETE: sessions
+point at their button, so a button is switched off, never removed. The same services as the dashboard: another merchant's button is 404, bad input
 400 with `details` naming the field and nothing written.
 """
 
@@ -171,13 +171,3 @@ class ButtonDetailView(generics.GenericAPIView):
         if "active" in values:
             _service(buttons.button_active_set, actor=request.user, button_id=button.pk, active=values["active"])
         return Response(ButtonSerializer(selectors.access_button(actor=request.user, button_id=button.pk)).data)
-
-    @extend_schema(
-        responses={204: None},
-        operation_id="bnpl_buttons_destroy",
-        description="Switch the button off: its link then says the product is not on offer.",
-    )
-    def delete(self, request, button_id):
-        button = selectors.access_button(actor=request.user, button_id=button_id, action="operate")
-        _service(buttons.button_active_set, actor=request.user, button_id=button.pk, active=False)
-        return Response(status=status.HTTP_204_NO_CONTENT)
