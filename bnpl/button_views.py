@@ -70,17 +70,9 @@ class ButtonForm(forms.Form):
 
     @classmethod
     def of(cls, button):
-        form = cls(
-            initial={
-                "name": button.name,
-                "description": button.description,
-                "image_url": button.image_url,
-                "unit_price": button.unit_price,
-                "currency": button.currency,
-                "tax_rate": button.tax_rate,
-            }
-        )
-        options = list(button.shipping_options.all())
+        product = buttons.ButtonInput.of(button)
+        form = cls(initial=product.fields())
+        options = product.shipping_options
         form.shipping_rows = [
             {
                 "number": number,
@@ -91,17 +83,8 @@ class ButtonForm(forms.Form):
         ]
         return form
 
-    def service_arguments(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "name": data["name"],
-            "description": data["description"],
-            "image_url": data["image_url"],
-            "unit_price": data["unit_price"],
-            "currency": data["currency"],
-            "tax_rate": data["tax_rate"],
-            "shipping_options": self.shipping_options,
-        }
+    def product(self) -> buttons.ButtonInput:
+        return buttons.ButtonInput(**self.cleaned_data, shipping_options=self.shipping_options)
 
     def add_service_errors(self, error: ValidationError) -> None:
         for field, problems in error.message_dict.items():
@@ -157,7 +140,7 @@ def button_create_view(request, merchant):
     form = ButtonForm(request.POST)
     if form.is_valid():
         try:
-            button = buttons.button_create(actor=request.user, **form.service_arguments())
+            button = buttons.button_create(actor=request.user, product=form.product())
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -175,7 +158,7 @@ def button_edit_view(request, merchant, button_id):
     form = ButtonForm(request.POST)
     if form.is_valid():
         try:
-            buttons.button_update(actor=request.user, button_id=button.pk, **form.service_arguments())
+            buttons.button_update(actor=request.user, button_id=button.pk, product=form.product())
         except ValidationError as error:
             form.add_service_errors(error)
         else:

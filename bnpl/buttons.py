@@ -42,6 +42,43 @@ class ShippingInput:
     price: Decimal
 
 
+@dataclass(frozen=True)
+class ButtonInput:
+    """What a merchant says about a button's product, from a page, the API or the demo."""
+
+    name: str
+    unit_price: Decimal
+    currency: str
+    shipping_options: list[ShippingInput]
+    tax_rate: Decimal = Decimal("0")
+    description: str = ""
+    image_url: str = ""
+
+    @classmethod
+    def of(cls, button: BuyButton) -> "ButtonInput":
+        """The button as it stands (a partial change starts from it)."""
+        return cls(
+            name=button.name,
+            unit_price=button.unit_price,
+            currency=button.currency,
+            shipping_options=[ShippingInput(o.name, o.price) for o in button.shipping_options.all()],
+            tax_rate=button.tax_rate,
+            description=button.description,
+            image_url=button.image_url,
+        )
+
+    def fields(self) -> dict:
+        """The button's own columns, trimmed."""
+        return {
+            "name": self.name.strip(),
+            "unit_price": self.unit_price,
+            "currency": self.currency,
+            "tax_rate": self.tax_rate,
+            "description": self.description.strip(),
+            "image_url": self.image_url.strip(),
+        }
+
+
 def button_key_new() -> str:
     """The public, unguessable key of a button: 192 random bits after a visible mark."""
     return BUTTON_KEY_MARK + secrets.token_urlsafe(24)
@@ -117,17 +154,6 @@ def _shipping_check(options, cent) -> list[str]:
 # --- The merchant's buttons --------------------------------------------------------------------------
 
 
-def _fields(name, unit_price, currency, tax_rate, description, image_url) -> dict:
-    return {
-        "name": name.strip(),
-        "unit_price": unit_price,
-        "currency": currency,
-        "tax_rate": tax_rate,
-        "description": description.strip(),
-        "image_url": image_url.strip(),
-    }
-
-
 def _shipping_write(button: BuyButton, options: list[ShippingInput]) -> None:
     ShippingOption.objects.bulk_create(
         [
@@ -137,22 +163,12 @@ def _shipping_write(button: BuyButton, options: list[ShippingInput]) -> None:
     )
 
 
-def button_create(
-    *,
-    actor,
-    name: str,
-    unit_price: Decimal,
-    currency: str,
-    shipping_options: list[ShippingInput],
-    tax_rate: Decimal = Decimal("0"),
-    description: str = "",
-    image_url: str = "",
-) -> BuyButton:
+def button_create(*, actor, product: ButtonInput) -> BuyButton:
     """A new, active buy button of the actor's merchant."""
     organisation = merchant_organisation_id(actor)
     if organisation is None:
         raise PermissionDenied(_("Only a merchant's people can make buy buttons."))
-    fields = _fields(name, unit_price, currency, tax_rate, description, image_url)
+    fields, shipping_options = product.fields(), product.shipping_options
     _button_check(**fields, shipping_options=shipping_options)
     with transaction.atomic(durable=True):
         merchant = Merchant.objects.filter(organisation_id=organisation).first()
@@ -169,27 +185,16 @@ def button_create(
     return button
 
 
-def button_update(
-    *,
-    actor,
-    button_id: int,
-    name: str,
-    unit_price: Decimal,
-    currency: str,
-    shipping_options: list[ShippingInput],
-    tax_rate: Decimal = Decimal("0"),
-    description: str = "",
-    image_url: str = "",
-) -> BuyButton:
+def button_update(*, actor, button_id: int, product: ButtonInput) -> BuyButton:
     """Change a button (its shipping options are replaced); sessions opened before keep their own lines."""
-    fields = _fields(name, unit_price, currency, tax_rate, description, image_url)
+    fields, shipping_options = product.fields(), product.shipping_options
     _button_check(**fields, shipping_options=shipping_options)
     with transaction.atomic(durable=True):
         button = BuyButton.objects.select_for_update().restrict(actor, "operate").filter(pk=button_id).first()
         if button is None:
             raise PermissionDenied
         before = {key: getattr(button, key) for key in fields}
-        old_options = [ShippingInput(o.name, o.price) for o in button.shipping_options.all()]
+        old_options = ButtonInput.of(button).shipping_options
         for key, value in fields.items():
             setattr(button, key, value)
         button.save(update_fields=[*fields, "updated_at"])

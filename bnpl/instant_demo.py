@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 
 from . import buttons, instant
-from .buttons import ShippingInput
+from .buttons import ButtonInput, ShippingInput
 from .models import BuyButton, PaymentSession
 
 BUTTONS = [
@@ -41,12 +41,14 @@ def instant_demo_step(*, scale: str, stdout) -> None:
         button = BuyButton.objects.filter(merchant__organisation_id=merchant_user.organisation_id, name=name).first()
         made[name] = button or buttons.button_create(
             actor=merchant_user,
-            name=name,
-            description=description,
-            unit_price=Decimal(price),
-            currency="EUR",
-            tax_rate=Decimal("19.00"),
-            shipping_options=[ShippingInput(option, Decimal(cost)) for option, cost in options],
+            product=ButtonInput(
+                name=name,
+                description=description,
+                unit_price=Decimal(price),
+                currency="EUR",
+                tax_rate=Decimal("19.00"),
+                shipping_options=[ShippingInput(option, Decimal(cost)) for option, cost in options],
+            ),
         )
     grinder = made["Coffee grinder"]
     if shopper is not None and not PaymentSession.objects.filter(button=grinder).exists():

@@ -6,6 +6,8 @@ point at their button, so a button is switched off, never removed. The same serv
 400 with `details` naming the field and nothing written.
 """
 
+from dataclasses import replace
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
@@ -89,16 +91,11 @@ def _service(call, **arguments):
         raise exceptions.PermissionDenied(str(exc) or None) from None
 
 
-def _arguments(values: dict) -> dict:
-    return {
-        "name": values["name"],
-        "description": values["description"],
-        "image_url": values["image_url"],
-        "unit_price": values["unit_price"],
-        "currency": values["currency"],
-        "tax_rate": values["tax_rate"],
-        "shipping_options": [buttons.ShippingInput(**option) for option in values["shipping_options"]],
-    }
+def _product(values: dict) -> dict:
+    """The serializer's values as the service's fields (the shipping options as ShippingInput)."""
+    if "shipping_options" in values:
+        values = {**values, "shipping_options": [buttons.ShippingInput(**o) for o in values["shipping_options"]]}
+    return values
 
 
 class ButtonListView(generics.ListCreateAPIView):
@@ -126,7 +123,9 @@ class ButtonListView(generics.ListCreateAPIView):
     def post(self, request):
         data = ButtonInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        button = _service(buttons.button_create, actor=request.user, **_arguments(data.validated_data))
+        button = _service(
+            buttons.button_create, actor=request.user, product=buttons.ButtonInput(**_product(data.validated_data))
+        )
         button = selectors.access_button(actor=request.user, button_id=button.pk)
         return Response(
             ButtonSerializer(button).data,
@@ -158,16 +157,8 @@ class ButtonDetailView(generics.GenericAPIView):
         values = data.validated_data
         content = {key: value for key, value in values.items() if key != "active"}
         if content:
-            current = {
-                "name": button.name,
-                "description": button.description,
-                "image_url": button.image_url,
-                "unit_price": button.unit_price,
-                "currency": button.currency,
-                "tax_rate": button.tax_rate,
-                "shipping_options": [{"name": o.name, "price": o.price} for o in button.shipping_options.all()],
-            }
-            _service(buttons.button_update, actor=request.user, button_id=button.pk, **_arguments(current | content))
+            product = replace(buttons.ButtonInput.of(button), **_product(content))
+            _service(buttons.button_update, actor=request.user, button_id=button.pk, product=product)
         if "active" in values:
             _service(buttons.button_active_set, actor=request.user, button_id=button.pk, active=values["active"])
         return Response(ButtonSerializer(selectors.access_button(actor=request.user, button_id=button.pk)).data)

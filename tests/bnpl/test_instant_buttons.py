@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from bnpl import buttons, selectors
-from bnpl.buttons import ShippingInput
+from bnpl.buttons import ButtonInput, ShippingInput
 from bnpl.models import BuyButton, Merchant, ShippingOption
 from portal.audit.models import AuditEvent
 
@@ -31,7 +31,7 @@ def make_button(actor, **changes) -> BuyButton:
         "shipping_options": [ShippingInput("Standard", Decimal("4.90")), ShippingInput("Express", Decimal("9.90"))],
         **changes,
     }
-    return buttons.button_create(actor=actor, **fields)
+    return buttons.button_create(actor=actor, product=ButtonInput(**fields))
 
 
 def api_body(**changes) -> dict:
@@ -123,11 +123,13 @@ def test_a_change_replaces_the_shipping_options_and_is_audited(shops, cast):
     buttons.button_update(
         actor=cast.merchant,
         button_id=button.pk,
-        name="Espresso machine Pro",
-        unit_price=Decimal("299.00"),
-        currency="EUR",
-        tax_rate=Decimal("19.00"),
-        shipping_options=[ShippingInput("Freight", Decimal("19.00"))],
+        product=ButtonInput(
+            name="Espresso machine Pro",
+            unit_price=Decimal("299.00"),
+            currency="EUR",
+            tax_rate=Decimal("19.00"),
+            shipping_options=[ShippingInput("Freight", Decimal("19.00"))],
+        ),
     )
 
     button.refresh_from_db()
@@ -147,10 +149,7 @@ def test_another_merchant_can_neither_change_nor_switch_off_a_button(shops, cast
         buttons.button_update(
             actor=shops.merchant2,
             button_id=button.pk,
-            name="Mine now",
-            unit_price=Decimal("1.00"),
-            currency="EUR",
-            shipping_options=[ShippingInput("Std", Decimal("0"))],
+            product=ButtonInput("Mine now", Decimal("1.00"), "EUR", [ShippingInput("Std", Decimal("0"))]),
         )
     button.refresh_from_db()
     assert button.active and button.name == "Espresso machine"
