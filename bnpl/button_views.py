@@ -25,7 +25,7 @@ from portal.core.lists import page_of
 
 from . import buttons, selectors, services
 from .instant import shipping_details
-from .merchant_views import merchant_required
+from .merchant_views import merchant_required, url_setting_save
 from .money import CURRENCY_CHOICES
 
 SHIPPING_ROWS = 5
@@ -213,17 +213,9 @@ def confirmation_list_view(request, merchant):
     if request.method != "POST":
         return _confirmations_page(request, merchant)
     form = ConfirmationUrlForm(request.POST)
-    if form.is_valid():
-        try:
-            buttons.confirmation_url_set(
-                actor=request.user, merchant_id=merchant.pk, confirmation_url=form.cleaned_data["confirmation_url"]
-            )
-        except ValidationError as error:
-            for message in error.message_dict.get("confirmation_url", error.messages):
-                form.add_error("confirmation_url", message)
-        else:
-            messages.success(request, _("The order confirmation URL is saved."))
-            return redirect("bnpl:merchant-confirmations")
+    if url_setting_save(request, form, "confirmation_url", buttons.confirmation_url_set, merchant=merchant):
+        messages.success(request, _("The order confirmation URL is saved."))
+        return redirect("bnpl:merchant-confirmations")
     return _confirmations_page(request, merchant, form=form, status=400)
 
 

@@ -292,27 +292,16 @@ def button_purchase(*, actor, key: str, shipping_option_id, quantity, locale: st
                 tax_rate=button.tax_rate,
             ),
         ]
-        amount = money_round(sum((line.quantity * line.unit_price for line in lines), Decimal(0)), currency)
-        reference = "IB-" + get_random_string(10, allowed_chars=string.ascii_uppercase + string.digits)
-        services.session_check(
-            amount=amount,
-            currency=currency,
-            lines=lines,
-            shopper_email=actor.email,
-            locale=locale,
-            reference=reference,
-        )
-        return services.session_write(
-            actor=actor,
-            merchant=button.merchant,
-            amount=amount,
-            currency=currency,
-            lines=lines,
-            shopper_email=actor.email,
-            locale=locale,
-            reference=reference,
-            button=button,
-        )
+        session = {
+            "amount": money_round(sum((line.quantity * line.unit_price for line in lines), Decimal(0)), currency),
+            "currency": currency,
+            "lines": lines,
+            "shopper_email": actor.email,
+            "locale": locale,
+            "reference": "IB-" + get_random_string(10, allowed_chars=string.ascii_uppercase + string.digits),
+        }
+        services.session_check(**session)
+        return services.session_write(actor=actor, merchant=button.merchant, button=button, **session)
 
 
 def _as_id(value) -> int | None:

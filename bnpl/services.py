@@ -195,30 +195,20 @@ def session_create(
     organisation = merchant_organisation_id(actor)
     if organisation is None:
         raise PermissionDenied(_("Only a merchant's people can open payment sessions."))
-    session_check(
-        amount=amount,
-        currency=currency,
-        lines=lines,
-        shopper_email=shopper_email,
-        locale=locale,
-        reference=reference,
-    )
+    session = {
+        "amount": amount,
+        "currency": currency,
+        "lines": lines,
+        "shopper_email": shopper_email,
+        "locale": locale,
+        "reference": reference,
+    }
+    session_check(**session)
     with transaction.atomic(durable=True):
         merchant = Merchant.objects.filter(organisation_id=organisation).first()
         if merchant is None or not merchant.active:
             raise PermissionDenied(_("Your organisation is not an active BNPL merchant."))
-        session = session_write(
-            actor=actor,
-            merchant=merchant,
-            amount=amount,
-            currency=currency,
-            lines=lines,
-            shopper_email=shopper_email,
-            locale=locale,
-            reference=reference,
-            now=now,
-        )
-    return session
+        return session_write(actor=actor, merchant=merchant, now=now, **session)
 
 
 def session_write(
