@@ -358,3 +358,32 @@ def test_a_declined_instant_purchase_leaves_no_order_and_a_confirmed_one_exactly
     assert place_stand_in(session=confirmed, shopper=shops.client2) is None  # the session is used
     assert Order.objects.count() == orders_before + 1
     assert BuyButton.objects.get().sessions.count() == 3
+
+
+def test_the_confirmations_page_runs_a_bounded_number_of_queries(
+    shops, cast, button, login_as, django_assert_max_num_queries
+):
+    client = login_as(cast.merchant)
+    instant.merchant_confirm(session=buy(cast, button))
+    client.get(reverse("bnpl:merchant-confirmations"))  # warm the session and the caches
+    with django_assert_max_num_queries(15) as few:
+        assert client.get(reverse("bnpl:merchant-confirmations")).status_code == 200
+    for _ in range(8):
+        instant.merchant_confirm(session=buy(cast, button))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("bnpl:merchant-confirmations")).status_code == 200
+
+
+def test_the_buy_page_runs_a_bounded_number_of_queries(shops, cast, login_as, django_assert_max_num_queries):
+    few_options = make_button(cast.merchant)
+    many_options = make_button(
+        cast.merchant,
+        name="Grinder",
+        shipping_options=[buttons.ShippingInput(f"Option {n}", Decimal(n)) for n in range(10)],
+    )
+    client = login_as(cast.client2)
+    client.get(reverse("bnpl:buy", args=[few_options.key]))
+    with django_assert_max_num_queries(12) as few:
+        assert client.get(reverse("bnpl:buy", args=[few_options.key])).status_code == 200
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("bnpl:buy", args=[many_options.key])).status_code == 200
