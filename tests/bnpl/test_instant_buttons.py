@@ -346,3 +346,27 @@ def test_a_repeated_post_with_the_same_idempotency_key_makes_one_button(shops, c
     assert first.status_code == again.status_code == 201 and again.json() == first.json()
     assert other.status_code == 409
     assert BuyButton.objects.count() == 1
+
+
+def test_back_office_reads_buttons_and_confirmations_in_admin_and_changes_none(shops, cast, login_as):
+    from bnpl import instant
+    from bnpl.roles import staff_permissions_grant
+
+    staff_permissions_grant()
+    delta, epsilon = make_button(cast.merchant), make_button(shops.merchant2, name="Tea set")
+    session = buttons.button_purchase(
+        actor=cast.client2, key=delta.key, shipping_option_id=delta.shipping_options.first().pk, quantity=1
+    )
+    instant.merchant_confirm(session=session)
+    client = login_as(cast.backoffice)
+
+    listing = client.get(reverse("admin:bnpl_buybutton_changelist")).content.decode()
+    assert "Espresso machine" in listing and "Tea set" in listing
+    assert client.get(reverse("admin:bnpl_merchantconfirmation_changelist")).status_code == 200
+    change = reverse("admin:bnpl_buybutton_change", args=[epsilon.pk])
+    client.post(change, {"active": ""})
+    assert client.post(reverse("admin:bnpl_buybutton_delete", args=[epsilon.pk]), {"post": "yes"}).status_code == 403
+    epsilon.refresh_from_db()
+    assert epsilon.active
+    merchant_admin = login_as(cast.merchant).get(reverse("admin:bnpl_buybutton_changelist"))
+    assert merchant_admin.status_code == 302 and "/login" in merchant_admin["Location"]
