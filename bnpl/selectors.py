@@ -16,7 +16,7 @@ def merchant_of(*, actor) -> Merchant | None:
 
 
 def session_list(*, actor) -> QuerySet[PaymentSession]:
-    return PaymentSession.objects.restrict(actor).select_related("merchant").prefetch_related("lines")
+    return PaymentSession.objects.restrict(actor).select_related("merchant", "button").prefetch_related("lines")
 
 
 def access_session(*, actor, session_id) -> PaymentSession:

@@ -387,3 +387,16 @@ def test_the_buy_page_runs_a_bounded_number_of_queries(shops, cast, login_as, dj
         assert client.get(reverse("bnpl:buy", args=[few_options.key])).status_code == 200
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(reverse("bnpl:buy", args=[many_options.key])).status_code == 200
+
+
+def test_the_shop_reads_a_button_session_through_the_api_with_its_button_key(shops, cast, button, client):
+    from .test_sessions_api import key_of
+
+    session = buy(cast, button)
+    mine = key_of(cast.merchant)
+
+    data = client.get(f"/api/v1/bnpl/sessions/{session.pk}/", **mine).json()
+
+    assert data["button"] == button.key and data["amount"] == "507.90"
+    assert [row["button"] for row in client.get("/api/v1/bnpl/sessions/", **mine).json()["results"]] == [button.key]
+    assert client.get(f"/api/v1/bnpl/sessions/{session.pk}/", **key_of(shops.merchant2)).status_code == 404
