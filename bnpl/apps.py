@@ -33,7 +33,7 @@ class BnplConfig(AppConfig):
         register_scope_group(
             "bnpl",
             _("Buy now, pay later"),
-            description=_("Payment sessions and orders of your shop (/api/v1/bnpl/)"),
+            description=_("Payment sessions, orders and buy buttons of your shop (/api/v1/bnpl/)"),
             order=40,
         )
         register_actions(
@@ -66,6 +66,13 @@ class BnplConfig(AppConfig):
                 "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
                 "bnpl.mandate_granted": _("BNPL direct debit mandate granted"),
                 "bnpl.mandate_revoked": _("BNPL direct debit mandate revoked"),
+                "bnpl.button_created": _("BNPL buy button made"),
+                "bnpl.button_changed": _("BNPL buy button changed"),
+                "bnpl.button_deactivated": _("BNPL buy button switched off"),
+                "bnpl.button_activated": _("BNPL buy button switched on"),
+                "bnpl.confirmation_url_changed": _("BNPL order confirmation URL changed"),
+                "bnpl.instant_confirmed": _("BNPL instant purchase confirmed by the shop"),
+                "bnpl.instant_declined": _("BNPL instant purchase declined"),
             }
         )
         register(
@@ -74,11 +81,23 @@ class BnplConfig(AppConfig):
                 url_name="bnpl:merchant-orders",
                 roles=frozenset({Role.MERCHANT}),
                 order=5,
-                active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
+                active_for=frozenset(
+                    {
+                        "bnpl:merchant-webhooks",
+                        "bnpl:merchant-settings",
+                        "bnpl:merchant-buttons",
+                        "bnpl:merchant-button-new",
+                        "bnpl:merchant-button-edit",
+                        "bnpl:merchant-confirmations",
+                    }
+                ),
             )
         )
         shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-webhooks-shipment")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
+        from .instant_demo import instant_demo_step
+
+        register_step(DemoStep(name="bnpl: buy buttons and an instant purchase", run=instant_demo_step, order=62))
         from portal.accounts.roles import Role
         from portal.core.navigation import NavItem, register
 

@@ -22,6 +22,8 @@ PERMISSIONS = {
 }
 for _role in (Role.BACKOFFICE, Role.CREDIT_ANALYST):  # merchants' webhooks, read in admin
     PERMISSIONS[_role] = [*PERMISSIONS[_role], "view_webhookdelivery", "view_webhookattempt"]
+    # Instant shopping, read in admin: the shops' buy buttons and what their servers answered.
+    PERMISSIONS[_role] += ["view_buybutton", "view_shippingoption", "view_merchantconfirmation"]
 
 
 def staff_permissions_grant(*, using: str = "default", **kwargs) -> None:

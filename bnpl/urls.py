@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import collection_views, decision_views
+from . import button_views, collection_views, decision_views
 from .demo_shop import demo_shop, demo_shop_thanks
 from .fees_views import fees_page
 from .merchant_views import (
@@ -54,4 +54,10 @@ urlpatterns = [
     path("merchant/webhooks/<int:delivery_id>/resend/", webhook_resend_view, name="merchant-webhook-resend"),
     path("merchant/settings/", settings_view, name="merchant-settings"),
     path("merchant/settings/secret/", secret_rotate_view, name="merchant-secret-rotate"),
+    path("merchant/buttons/", button_views.button_list_view, name="merchant-buttons"),
+    path("merchant/buttons/new/", button_views.button_create_view, name="merchant-button-new"),
+    path("merchant/buttons/<int:button_id>/", button_views.button_edit_view, name="merchant-button-edit"),
+    path("merchant/buttons/<int:button_id>/toggle/", button_views.button_toggle_view, name="merchant-button-toggle"),
+    path("merchant/confirmations/", button_views.confirmation_list_view, name="merchant-confirmations"),
+    path("buy/<str:key>/", button_views.buy_view, name="buy"),
 ]

@@ -545,6 +545,9 @@ BNPL_WEBHOOK_ALLOW_PRIVATE = env.bool("BNPL_WEBHOOK_ALLOW_PRIVATE", default=DEBU
 # the key `manage.py demo` writes to this file. Off unless DEBUG: it is not part of a real portal.
 BNPL_DEMO_SHOP = env.bool("BNPL_DEMO_SHOP", default=DEBUG)
 BNPL_DEMO_SHOP_KEY_FILE = env.str("BNPL_DEMO_SHOP_KEY_FILE", default=str(BASE_DIR / "var" / "demo-shop.key"))
+# Instant shopping: how long the merchant's server has to confirm an order before it counts as declined
+# (bnpl/instant.py). The shopper waits that long at most, so keep it short.
+BNPL_CONFIRM_TIMEOUT_SECONDS = env.float("BNPL_CONFIRM_TIMEOUT_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE["bnpl-webhook-sweep"] = {
     "task": "bnpl.webhook_tasks.webhook_sweep",
     "schedule": 60.0,

@@ -3,6 +3,7 @@
 from .collections import BankStatement, CollectionItem, CollectionRun, DunningNotice, StatementLine
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
+from .instant import BuyButton, MerchantConfirmation, ShippingOption
 from .mandates import SepaMandate
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
@@ -12,6 +13,7 @@ from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
     "BankStatement",
+    "BuyButton",
     "CollectionItem",
     "CollectionRun",
     "CreditDecision",
@@ -28,6 +30,7 @@ __all__ = [
     "Instalment",
     "Locale",
     "Merchant",
+    "MerchantConfirmation",
     "Operator",
     "Order",
     "OrderLine",
@@ -35,6 +38,7 @@ __all__ = [
     "Plan",
     "SepaMandate",
     "ShipmentEvent",
+    "ShippingOption",
     "Shopper",
     "StatementLine",
     "TrackedShipment",
