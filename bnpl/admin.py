@@ -12,12 +12,32 @@ from django.utils.translation import gettext_lazy as _
 from portal.core.admin import RestrictedAdmin
 
 from . import services
-from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, Shopper
+from .models import (
+    BuyButton,
+    Instalment,
+    Merchant,
+    MerchantConfirmation,
+    Order,
+    OrderLine,
+    PaymentSession,
+    Plan,
+    SepaMandate,
+    ShippingOption,
+    Shopper,
+)
 from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 
 class NoDeleteAdmin(RestrictedAdmin):
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(NoDeleteAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
 
@@ -218,3 +238,64 @@ class WebhookDeliveryAdmin(NoDeleteAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SepaMandate)
+class SepaMandateAdmin(ReadOnlyAdmin):
+    """Read only: only the shopper grants or revokes a mandate (bnpl/mandates.py); the IBAN shows masked."""
+
+    list_display = ["reference", "shopper", "account_holder", "masked_iban", "state", "signed_at", "revoked_at"]
+    list_filter = ["state"]
+    list_select_related = ["shopper__user"]
+    search_fields = ["reference", "account_holder", "shopper__user__email"]
+    fields = ["reference", "shopper", "account_holder", "masked_iban", "bic", "state", "signed_at", "revoked_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("IBAN"))
+    def masked_iban(self, mandate):
+        return mandate.masked_iban
+
+
+class ShippingOptionInline(admin.TabularInline):
+    model = ShippingOption
+    fields = ["position", "name", "price"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BuyButton)
+class BuyButtonAdmin(ReadOnlyAdmin):
+    """Read only: a merchant's people keep their buttons in the dashboard or the API (audited)."""
+
+    list_display = ["name", "merchant", "unit_price", "currency", "active", "created_at"]
+    list_filter = ["active", "currency", "merchant"]
+    list_select_related = ["merchant"]
+    search_fields = ["name", "key"]
+    readonly_fields = ["merchant", "key", "name", "description", "image_url", "unit_price", "currency", "tax_rate"]
+    fields = [*readonly_fields, "active"]
+    inlines = [ShippingOptionInline]
+
+
+@admin.register(MerchantConfirmation)
+class MerchantConfirmationAdmin(ReadOnlyAdmin):
+    """Every time a shop's server was asked to confirm an instant purchase, and what it answered."""
+
+    list_display = ["at", "merchant", "session", "outcome", "status_code", "duration_ms"]
+    list_filter = ["outcome", "merchant"]
+    list_select_related = ["merchant", "session"]
+    search_fields = ["session__reference", "merchant_order_id"]
+    readonly_fields = [
+        "merchant",
+        "session",
+        "at",
+        "url",
+        "outcome",
+        "status_code",
+        "reason",
+        "merchant_order_id",
+        "duration_ms",
+    ]

@@ -28,11 +28,12 @@ class BnplConfig(AppConfig):
 
         self._decisions_ready()
         self._orders_ready()
+        self._collections_ready()
 
         register_scope_group(
             "bnpl",
             _("Buy now, pay later"),
-            description=_("Payment sessions and orders of your shop (/api/v1/bnpl/)"),
+            description=_("Payment sessions, orders and buy buttons of your shop (/api/v1/bnpl/)"),
             order=40,
         )
         register_actions(
@@ -63,6 +64,15 @@ class BnplConfig(AppConfig):
                 "bnpl.order_tracking_updated": _("BNPL order's shipment status changed"),
                 "bnpl.webhook_resent": _("BNPL webhook sent again"),
                 "bnpl.webhook_url_changed": _("BNPL webhook URL changed"),
+                "bnpl.mandate_granted": _("BNPL direct debit mandate granted"),
+                "bnpl.mandate_revoked": _("BNPL direct debit mandate revoked"),
+                "bnpl.button_created": _("BNPL buy button made"),
+                "bnpl.button_changed": _("BNPL buy button changed"),
+                "bnpl.button_deactivated": _("BNPL buy button switched off"),
+                "bnpl.button_activated": _("BNPL buy button switched on"),
+                "bnpl.confirmation_url_changed": _("BNPL order confirmation URL changed"),
+                "bnpl.instant_confirmed": _("BNPL instant purchase confirmed by the shop"),
+                "bnpl.instant_declined": _("BNPL instant purchase declined"),
             }
         )
         register(
@@ -71,11 +81,23 @@ class BnplConfig(AppConfig):
                 url_name="bnpl:merchant-orders",
                 roles=frozenset({Role.MERCHANT}),
                 order=5,
-                active_for=frozenset({"bnpl:merchant-webhooks", "bnpl:merchant-settings"}),
+                active_for=frozenset(
+                    {
+                        "bnpl:merchant-webhooks",
+                        "bnpl:merchant-settings",
+                        "bnpl:merchant-buttons",
+                        "bnpl:merchant-button-new",
+                        "bnpl:merchant-button-edit",
+                        "bnpl:merchant-confirmations",
+                    }
+                ),
             )
         )
         shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-webhooks-shipment")
         register_step(DemoStep(name="bnpl: merchants, a shopper, payment sessions", run=demo_step, order=60))
+        from .instant_demo import instant_demo_step
+
+        register_step(DemoStep(name="bnpl: buy buttons and an instant purchase", run=instant_demo_step, order=62))
         from portal.accounts.roles import Role
         from portal.core.navigation import NavItem, register
 
@@ -187,3 +209,72 @@ class BnplConfig(AppConfig):
             count_order=60,
         )
         shipment_status_changed.connect(on_shipment_status_changed, dispatch_uid="bnpl-orders-shipment")
+
+    def _collections_ready(self):
+        """Collections (runs, statements, reconciliation), dunning and dispute decisions (docs/bnpl-collections.md)."""
+        from portal.accounts.roles import Role
+        from portal.audit.actions import register_actions
+        from portal.core.demo import DemoStep, register_step
+        from portal.core.navigation import NavItem, register
+        from portal.inbox.registry import register_inbox_kind
+        from portal.notifications.registry import EMAIL, IN_APP, register_event
+
+        from . import collection_permissions, collection_tasks  # noqa: F401  (policies and beat tasks)
+        from .collections_demo import collections_demo_step
+        from .statements import RECONCILIATION_KIND
+
+        register_inbox_kind(
+            RECONCILIATION_KIND,
+            label=_("Unmatched bank statement line"),
+            roles={Role.BACKOFFICE},
+            order=61,
+            count_label=_("Bank statement lines to reconcile"),
+            count_order=61,
+        )
+        register_event(
+            "bnpl.dunning_notice",
+            _("Payment reminder"),
+            default_channels=frozenset({IN_APP, EMAIL}),
+            description=_("An instalment of yours is overdue."),
+            roles=frozenset({Role.CLIENT}),
+        )
+        register_event(
+            "bnpl.debit_returned",
+            _("Direct debit returned"),
+            default_channels=frozenset({IN_APP, EMAIL}),
+            description=_("Your bank sent back the direct debit of an instalment."),
+            roles=frozenset({Role.CLIENT}),
+        )
+        register_event(
+            "bnpl.dispute_decided",
+            _("Decision on a returned or undelivered order"),
+            default_channels=frozenset({IN_APP, EMAIL}),
+            description=_("When we have decided how your returned or undelivered order goes on."),
+            roles=frozenset({Role.CLIENT}),
+        )
+        register_actions(
+            {
+                "bnpl.collection_run_prepared": _("BNPL direct debit run prepared"),
+                "bnpl.collection_run_cancelled": _("BNPL direct debit run cancelled"),
+                "bnpl.bank_statement_imported": _("BNPL bank statement imported"),
+                "bnpl.statement_line_assigned": _("BNPL statement line assigned to an instalment"),
+                "bnpl.statement_line_dismissed": _("BNPL statement line dismissed"),
+                "bnpl.dunning_notice_sent": _("BNPL dunning notice sent"),
+                "bnpl.dispute_resumed": _("BNPL dispute decided: schedule resumed"),
+                "bnpl.dispute_cancelled": _("BNPL dispute decided: cancelled with refund"),
+            }
+        )
+        register(
+            NavItem(
+                label=_("Collections"),
+                url_name="bnpl:collections",
+                roles=frozenset({Role.BACKOFFICE}),
+                order=94,
+                active_for=frozenset({"bnpl:collection-run", "bnpl:statement", "bnpl:statement-line", "bnpl:dispute"}),
+            )
+        )
+        register_step(
+            DemoStep(
+                name="bnpl: a collection run, a bank statement, dunning, a dispute", run=collections_demo_step, order=62
+            )
+        )

@@ -13,6 +13,7 @@ from portal.accounts.models import Organisation
 
 from . import services
 from .demo_orders import demo_orders_ensure
+from .demo_shop import demo_shop_key_ensure
 from .models import Merchant, PaymentSession, Shopper
 from .webhook_demo import webhook_demo_ensure
 
@@ -55,6 +56,7 @@ def demo_step(*, scale: str, stdout) -> None:
         stdout.write(f"  bnpl: {made} demo orders of Delta Shop placed")
     if merchant_user is not None:
         webhook_demo_ensure(merchant_user)
+        demo_shop_key_ensure(merchant_user, stdout=stdout)
     stdout.write(
         f"  bnpl: {Merchant.objects.count()} merchants, {Shopper.objects.count()} shoppers, "
         f"{PaymentSession.objects.count()} payment sessions"

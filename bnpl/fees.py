@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from portal.audit.services import audit_record
 from portal.notifications.services import notify
 
+from .dispute_state import disputed
 from .models import (
     FeeCharge,
     FeeSchedule,
@@ -204,11 +205,14 @@ def fee_capped(*, schedule: FeeSchedule, instalment: Instalment, wanted: Decimal
 def late_fees_charge(*, today: date) -> dict[str, int]:
     """Daily: charge the late fee once on every unpaid instalment past its due date and grace days.
 
+    Orders with an open dispute are skipped until it is decided (bnpl/dispute_state.py).
     Idempotent: an instalment that has its late fee is not looked at again, and the unique
     constraint (instalment, kind) stops a second one even from a parallel run."""
     candidates = (
         Instalment.objects.filter(plan__state=Plan.State.ACTIVE, state__in=UNPAID_STATES, due_date__lt=today)
         .exclude(Exists(FeeCharge.objects.filter(instalment=OuterRef("pk"), kind=FeeCharge.Kind.LATE)))
+        # An order with an open dispute (a return, a failed delivery) is paused: no fees until it is decided.
+        .exclude(disputed("plan__order_id"))
         .select_related("plan__order__shopper__customer_group", "plan__order__shopper__fee_status")
         .order_by("plan_id", "number")
     )

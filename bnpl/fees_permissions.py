@@ -19,7 +19,9 @@ def can_manage_fees(actor) -> bool:
     return bool(actor.is_authenticated and actor.is_active and actor.has_role(Role.BACKOFFICE))
 
 
-class _StaffOnlyPolicy(Policy):
+class StaffOnlyPolicy(Policy):
+    """bnpl staff read; back office manages (the fee module and the collections, bnpl/collection_permissions.py)."""
+
     actions = ("view", "manage")
 
     def scope(self, actor, action):
@@ -28,15 +30,15 @@ class _StaffOnlyPolicy(Policy):
         return ALL if sees_all_bnpl(actor) else NOTHING
 
 
-class CustomerGroupPolicy(_StaffOnlyPolicy):
+class CustomerGroupPolicy(StaffOnlyPolicy):
     model = CustomerGroup
 
 
-class FeeSchedulePolicy(_StaffOnlyPolicy):
+class FeeSchedulePolicy(StaffOnlyPolicy):
     model = FeeSchedule
 
 
-class FeeStatusRulePolicy(_StaffOnlyPolicy):
+class FeeStatusRulePolicy(StaffOnlyPolicy):
     model = FeeStatusRule
 
 

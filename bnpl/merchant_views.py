@@ -161,6 +161,20 @@ def webhook_resend_view(request, merchant, delivery_id):
     return redirect("bnpl:merchant-webhooks")
 
 
+def url_setting_save(request, form, field: str, service, *, merchant) -> bool:
+    """Save one of the merchant's URLs (webhooks, order confirmations) through its service; on refusal the
+    service's reasons go onto the form's field and False comes back."""
+    if not form.is_valid():
+        return False
+    try:
+        service(actor=request.user, merchant_id=merchant.pk, **{field: form.cleaned_data[field]})
+    except ValidationError as error:
+        for message in error.message_dict.get(field, error.messages):
+            form.add_error(field, message)
+        return False
+    return True
+
+
 def _settings_page(request, merchant, *, form=None, status=200):
     return render(
         request,
@@ -182,17 +196,9 @@ def settings_view(request, merchant):
     if request.method != "POST":
         return _settings_page(request, merchant)
     form = WebhookUrlForm(request.POST)
-    if form.is_valid():
-        try:
-            webhooks.webhook_url_set(
-                actor=request.user, merchant_id=merchant.pk, webhook_url=form.cleaned_data["webhook_url"]
-            )
-        except ValidationError as error:
-            for message in error.message_dict.get("webhook_url", error.messages):
-                form.add_error("webhook_url", message)
-        else:
-            messages.success(request, _("The webhook URL is saved."))
-            return redirect("bnpl:merchant-settings")
+    if url_setting_save(request, form, "webhook_url", webhooks.webhook_url_set, merchant=merchant):
+        messages.success(request, _("The webhook URL is saved."))
+        return redirect("bnpl:merchant-settings")
     return _settings_page(request, merchant, form=form, status=400)
 
 

@@ -14,9 +14,9 @@ from portal.audit.services import audit_record
 from portal.inbox.services import work_item_open
 from portal.notifications.services import notify
 
+from .dispute_state import DISPUTE_KIND
 from .models import Order, TrackingState
 
-DISPUTE_KIND = "bnpl.dispute"
 FINAL = frozenset({TrackingState.DELIVERED, TrackingState.RETURNED, TrackingState.FAILURE})
 TOLD = frozenset({TrackingState.IN_TRANSIT, TrackingState.DELIVERED, TrackingState.RETURNED})
 DISPUTED = frozenset({TrackingState.RETURNED, TrackingState.FAILURE})
@@ -56,7 +56,7 @@ def order_tracking_status_set(*, order: Order, status: str, status_date=None, ev
             obj=order,
             subject=f"{order.reference} · {order.merchant.trading_name}",
             party=order.shopper.user.get_full_name() or order.shopper.user.email,
-            url=reverse("admin:bnpl_order_change", args=[order.pk]),
+            url=reverse("bnpl:dispute", args=[order.pk]),
             state=gettext_noop("Returned") if status == TrackingState.RETURNED else gettext_noop("Delivery failed"),
             opened_at=status_date,
         )

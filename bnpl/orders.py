@@ -267,54 +267,63 @@ def order_refund(*, actor, order_id, amount: Decimal, reason: str = "") -> Order
     reason = _reason_clean(reason)
     with transaction.atomic(durable=True):
         order = _locked_order(actor=actor, order_id=order_id)
-        if order.state in (State.APPROVED, State.CAPTURED, State.PENDING_DECISION, State.IN_REVIEW):
-            _refuse("state", _("The order is not shipped; cancel it instead."), "not_shipped")
-        if order.state not in REFUNDABLE:
-            _refuse("state", _("This order cannot be refunded."), "not_refundable")
-        _amount_check(amount, order.currency)
-        refundable = order.amount - order.refunded_amount
-        if amount > refundable:
-            _refuse(
-                "amount",
-                _("At most %(refundable)s %(currency)s can still be refunded.")
-                % {"refundable": refundable, "currency": order.currency},
-                "over_refundable",
-            )
-        before = order.state
-        order.refunded_amount += amount
-        full = order.refunded_amount == order.amount
-        order.state = State.REFUNDED if full else State.PARTLY_REFUNDED
-        order.save(update_fields=["refunded_amount", "state", "updated_at"])
-        effect = order_schedule.plan_refund(order=order, amount=amount, full=full)
-        order_webhook(order, WebhookEvent.ORDER_REFUNDED)
-        audit_record(
-            action="bnpl.order_refunded",
-            actor=actor,
-            obj=order,
-            changes={
-                "state": [before, order.state],
-                "amount": str(amount),
-                "refunded_amount": str(order.refunded_amount),
-                "schedule_reduced": str(effect.reduced),
-                "excess": str(effect.excess),
-                "reason": reason,
-            },
+        order_refund_locked(actor=actor, order=order, amount=amount, reason=reason)
+    return order
+
+
+def order_refund_locked(*, actor, order: Order, amount: Decimal, reason: str = "") -> Order:
+    """The refund itself, for a caller that holds the order's row lock inside its transaction and
+    has decided the actor may refund (the merchant through `order_refund`, back office deciding a
+    dispute through bnpl/disputes.py). Same checks and refusals as `order_refund`."""
+    reason = _reason_clean(reason)
+    if order.state in (State.APPROVED, State.CAPTURED, State.PENDING_DECISION, State.IN_REVIEW):
+        _refuse("state", _("The order is not shipped; cancel it instead."), "not_shipped")
+    if order.state not in REFUNDABLE:
+        _refuse("state", _("This order cannot be refunded."), "not_refundable")
+    _amount_check(amount, order.currency)
+    refundable = order.amount - order.refunded_amount
+    if amount > refundable:
+        _refuse(
+            "amount",
+            _("At most %(refundable)s %(currency)s can still be refunded.")
+            % {"refundable": refundable, "currency": order.currency},
+            "over_refundable",
         )
-        plan = getattr(order, "plan", None)
-        notify(
-            user=order.shopper.user,
-            event="bnpl.refund_issued",
-            context={
-                "reference": order.reference,
-                "shop": order.merchant.trading_name,
-                "amount": amount,
-                "currency": order.currency,
-                "full": full,
-                "schedule": order_schedule.schedule_rows(plan) if plan else [],
-                "total_payable": plan.total_payable if plan else Decimal(0),
-            },
-            link=_schedule_link(plan) if plan else "",
-        )
+    before = order.state
+    order.refunded_amount += amount
+    full = order.refunded_amount == order.amount
+    order.state = State.REFUNDED if full else State.PARTLY_REFUNDED
+    order.save(update_fields=["refunded_amount", "state", "updated_at"])
+    effect = order_schedule.plan_refund(order=order, amount=amount, full=full)
+    order_webhook(order, WebhookEvent.ORDER_REFUNDED)
+    audit_record(
+        action="bnpl.order_refunded",
+        actor=actor,
+        obj=order,
+        changes={
+            "state": [before, order.state],
+            "amount": str(amount),
+            "refunded_amount": str(order.refunded_amount),
+            "schedule_reduced": str(effect.reduced),
+            "excess": str(effect.excess),
+            "reason": reason,
+        },
+    )
+    plan = getattr(order, "plan", None)
+    notify(
+        user=order.shopper.user,
+        event="bnpl.refund_issued",
+        context={
+            "reference": order.reference,
+            "shop": order.merchant.trading_name,
+            "amount": amount,
+            "currency": order.currency,
+            "full": full,
+            "schedule": order_schedule.schedule_rows(plan) if plan else [],
+            "total_payable": plan.total_payable if plan else Decimal(0),
+        },
+        link=_schedule_link(plan) if plan else "",
+    )
     return order
 
 

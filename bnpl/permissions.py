@@ -7,6 +7,11 @@ view:
 - a shopper: their own profile, orders, lines, plans and instalments;
 - back office, compliance and credit analysts: everything (read).
 operate (capture, ship, cancel, refund an order): only the merchant's people.
+
+Instant shopping: a merchant's buy buttons, their shipping options and the record of its order
+confirmations are seen by its people (and read by bnpl staff); only its people change them. A
+shopper reaches an active button by its public key alone (`bnpl.buttons.button_for_shopper`), never
+through a list.
 """
 
 from django.db.models import Q
@@ -14,7 +19,19 @@ from django.db.models import Q
 from portal.accounts.roles import OVERSIGHT_ROLES, Role
 from portal.core.policy import ALL, NOTHING, Policy, register_policy
 
-from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, SepaMandate, Shopper
+from .models import (
+    BuyButton,
+    Instalment,
+    Merchant,
+    MerchantConfirmation,
+    Order,
+    OrderLine,
+    PaymentSession,
+    Plan,
+    SepaMandate,
+    ShippingOption,
+    Shopper,
+)
 from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 # Staff who read every merchant's and every shopper's records.
@@ -168,3 +185,33 @@ class WebhookAttemptPolicy(Policy):
 
 webhook_deliveries = register_policy(WebhookDeliveryPolicy())
 webhook_attempts = register_policy(WebhookAttemptPolicy())
+
+
+class BuyButtonPolicy(Policy):
+    """`path` leads from the policy's model to the merchant (the shipping options' and confirmations' policies)."""
+
+    model = BuyButton
+    actions = ("view", "operate")
+    path = "merchant__"
+
+    def scope(self, actor, action):
+        merchant = _merchant_q(actor, self.path)
+        if action == "view" and sees_all_bnpl(actor):
+            return ALL
+        return _either(merchant)
+
+
+class ShippingOptionPolicy(BuyButtonPolicy):
+    model = ShippingOption
+    actions = ("view",)
+    path = "button__merchant__"
+
+
+class MerchantConfirmationPolicy(BuyButtonPolicy):
+    model = MerchantConfirmation
+    actions = ("view",)
+
+
+buy_buttons = register_policy(BuyButtonPolicy())
+shipping_options = register_policy(ShippingOptionPolicy())
+merchant_confirmations = register_policy(MerchantConfirmationPolicy())

@@ -7,7 +7,15 @@ from django.contrib.auth.models import Group, Permission
 
 from portal.accounts.roles import Role
 
-READ = ["view_merchant", "view_shopper", "view_paymentsession", "view_order", "view_plan", "view_instalment"]
+READ = [
+    "view_merchant",
+    "view_shopper",
+    "view_sepamandate",
+    "view_paymentsession",
+    "view_order",
+    "view_plan",
+    "view_instalment",
+]
 PERMISSIONS = {
     Role.BACKOFFICE: [*READ, "add_merchant", "change_merchant", "add_shopper", "change_shopper", "change_order"],
     Role.CREDIT_ANALYST: [*READ, "change_shopper"],
@@ -21,6 +29,8 @@ for _role in (Role.BACKOFFICE, Role.CREDIT_ANALYST):  # merchants' webhooks and 
         "view_creditruleset",
         "view_creditdecision",
     ]
+    # Instant shopping, read in admin: the shops' buy buttons and what their servers answered.
+    PERMISSIONS[_role] += ["view_buybutton", "view_shippingoption", "view_merchantconfirmation"]
 # Back office keeps the credit rules (bnpl/decision_rules.py checks the role again on every write).
 PERMISSIONS[Role.BACKOFFICE] += ["add_creditrule", "change_creditrule", "change_creditruleset"]
 

@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 from django.http import Http404
 
-from .models import Instalment, Merchant, Order, PaymentSession, Plan
+from .models import BuyButton, Instalment, Merchant, MerchantConfirmation, Order, PaymentSession, Plan
 from .permissions import merchant_organisation_id
 
 
@@ -16,7 +16,7 @@ def merchant_of(*, actor) -> Merchant | None:
 
 
 def session_list(*, actor) -> QuerySet[PaymentSession]:
-    return PaymentSession.objects.restrict(actor).select_related("merchant").prefetch_related("lines")
+    return PaymentSession.objects.restrict(actor).select_related("merchant", "button").prefetch_related("lines")
 
 
 def access_session(*, actor, session_id) -> PaymentSession:
@@ -50,3 +50,34 @@ def plan_list(*, actor) -> QuerySet[Plan]:
 
 def instalment_list(*, actor) -> QuerySet[Instalment]:
     return Instalment.objects.restrict(actor).select_related("plan__order")
+
+
+# --- Instant shopping --------------------------------------------------------------------------------
+
+
+def button_list(*, actor, action: str = "view") -> QuerySet[BuyButton]:
+    return BuyButton.objects.restrict(actor, action).select_related("merchant").prefetch_related("shipping_options")
+
+
+def access_button(*, actor, button_id, action: str = "view") -> BuyButton:
+    """One of the actor's buttons; a foreign or unknown one does not exist (404)."""
+    button = button_list(actor=actor, action=action).filter(pk=button_id).first()
+    if button is None:
+        raise Http404
+    return button
+
+
+def button_for_shopper(*, key: str) -> BuyButton | None:
+    """The button behind a public link, if it is on offer (active, of an active merchant); anyone logged in
+    may open it, by its unguessable key only."""
+    return (
+        BuyButton.objects.select_related("merchant")
+        .prefetch_related("shipping_options")
+        .filter(key=key, active=True, merchant__active=True)
+        .first()
+    )
+
+
+def confirmation_list(*, actor) -> QuerySet[MerchantConfirmation]:
+    """What the actor's merchant was asked about instant purchases, newest first."""
+    return MerchantConfirmation.objects.restrict(actor).select_related("session__button")

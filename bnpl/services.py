@@ -122,7 +122,7 @@ class LineInput:
     tax_rate: Decimal = Decimal("0")
 
 
-def _session_check(*, amount, currency, lines, shopper_email, locale, reference) -> None:
+def session_check(*, amount, currency, lines, shopper_email, locale, reference) -> None:
     errors = {}
     if currency not in SUPPORTED_CURRENCIES:
         errors["currency"] = _("%(currency)s is not supported; use one of %(supported)s.") % {
@@ -195,51 +195,69 @@ def session_create(
     organisation = merchant_organisation_id(actor)
     if organisation is None:
         raise PermissionDenied(_("Only a merchant's people can open payment sessions."))
-    _session_check(
-        amount=amount,
-        currency=currency,
-        lines=lines,
-        shopper_email=shopper_email,
-        locale=locale,
-        reference=reference,
-    )
-    now = now or timezone.now()
+    session = {
+        "amount": amount,
+        "currency": currency,
+        "lines": lines,
+        "shopper_email": shopper_email,
+        "locale": locale,
+        "reference": reference,
+    }
+    session_check(**session)
     with transaction.atomic(durable=True):
         merchant = Merchant.objects.filter(organisation_id=organisation).first()
         if merchant is None or not merchant.active:
             raise PermissionDenied(_("Your organisation is not an active BNPL merchant."))
-        session = PaymentSession.objects.create(
-            merchant=merchant,
-            token=session_token_new(),
-            amount=amount,
-            currency=currency,
-            shopper_email=shopper_email.strip().lower(),
-            locale=locale,
-            reference=reference,
-            expires_at=now + timedelta(minutes=settings.BNPL_SESSION_TTL_MINUTES),
-            created_at=now,
-            created_by=actor,
-        )
-        created_lines = OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    session=session,
-                    position=position,
-                    name=line.name.strip(),
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    tax_rate=line.tax_rate,
-                    line_total=money_round(line.quantity * line.unit_price, currency),
-                )
-                for position, line in enumerate(lines, start=1)
-            ]
-        )
-        audit_record(
-            action="bnpl.session_created",
-            actor=actor,
-            obj=session,
-            changes={"amount": str(amount), "currency": currency, "reference": reference, "lines": len(lines)},
-        )
+        return session_write(actor=actor, merchant=merchant, now=now, **session)
+
+
+def session_write(
+    *,
+    actor,
+    merchant: Merchant,
+    amount: Decimal,
+    currency: str,
+    lines: list[LineInput],
+    shopper_email: str,
+    locale: str,
+    reference: str,
+    button=None,
+    now=None,
+) -> PaymentSession:
+    """Write a session with its lines and audit event, inside the caller's transaction; the input is
+    checked already (`session_check`). For session_create and for a buy button's purchase."""
+    now = now or timezone.now()
+    session = PaymentSession.objects.create(
+        merchant=merchant,
+        token=session_token_new(),
+        amount=amount,
+        currency=currency,
+        shopper_email=shopper_email.strip().lower(),
+        locale=locale,
+        reference=reference,
+        expires_at=now + timedelta(minutes=settings.BNPL_SESSION_TTL_MINUTES),
+        created_at=now,
+        created_by=actor,
+        button=button,
+    )
+    created_lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                session=session,
+                position=position,
+                name=line.name.strip(),
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                line_total=money_round(line.quantity * line.unit_price, currency),
+            )
+            for position, line in enumerate(lines, start=1)
+        ]
+    )
+    changes = {"amount": str(amount), "currency": currency, "reference": reference, "lines": len(lines)}
+    if button is not None:
+        changes["button"] = button.key
+    audit_record(action="bnpl.session_created", actor=actor, obj=session, changes=changes)
     # The lines as written, in place of a query: callers answer from this object after the commit.
     loaded = session.lines.all()
     loaded._result_cache, loaded._prefetch_done = created_lines, True

@@ -486,14 +486,16 @@ def on_shipment_status_changed(sender, carrier, tracking_number, status, status_
         )
 
 
-def order_webhook(order, event: str) -> WebhookDelivery | None:
+def order_webhook(order, event: str, *, extra: dict | None = None) -> WebhookDelivery | None:
     """Tell the shop an order changed (`order.approved`, `…captured`, `…shipped`, …); inside the transaction
-    that changed it, so the webhook exists exactly when the change does."""
+    that changed it, so the webhook exists exactly when the change does. `extra` adds fields to the data
+    (the decision of `order.dispute_decided`)."""
     return webhook_enqueue(
         merchant=order.merchant,
         event=event,
         order=order,
-        payload={
+        payload=(extra or {})
+        | {
             "order_id": order.pk,
             "reference": order.reference,
             "state": order.state,

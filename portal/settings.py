@@ -541,8 +541,39 @@ BNPL_WEBHOOK_MAX_ATTEMPTS = env.int("BNPL_WEBHOOK_MAX_ATTEMPTS", default=8)
 BNPL_WEBHOOK_RETRY_BASE_SECONDS = env.int("BNPL_WEBHOOK_RETRY_BASE_SECONDS", default=60)
 BNPL_WEBHOOK_RETRY_MAX_SECONDS = env.int("BNPL_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
 BNPL_WEBHOOK_ALLOW_PRIVATE = env.bool("BNPL_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+# The demo's stand-in web shop (/bnpl/demo-shop/), which pays later through the merchant API with
+# the key `manage.py demo` writes to this file. Off unless DEBUG: it is not part of a real portal.
+BNPL_DEMO_SHOP = env.bool("BNPL_DEMO_SHOP", default=DEBUG)
+BNPL_DEMO_SHOP_KEY_FILE = env.str("BNPL_DEMO_SHOP_KEY_FILE", default=str(BASE_DIR / "var" / "demo-shop.key"))
+# Instant shopping: how long the merchant's server has to confirm an order before it counts as declined
+# (bnpl/instant.py). The shopper waits that long at most, so keep it short.
+BNPL_CONFIRM_TIMEOUT_SECONDS = env.float("BNPL_CONFIRM_TIMEOUT_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE["bnpl-webhook-sweep"] = {
     "task": "bnpl.webhook_tasks.webhook_sweep",
     "schedule": 60.0,
     "options": {"expires": 55},
+}
+
+# BNPL collections (bnpl/collection_runs.py, docs/bnpl-collections.md): the creditor named in every
+# pain.008 file. The defaults are valid demo values (the Bundesbank's test creditor identifier and a
+# well-known example IBAN); production sets its own from the bank's contract.
+BNPL_CREDITOR_NAME = env.str("BNPL_CREDITOR_NAME", default="Partnerzone BNPL GmbH")
+BNPL_CREDITOR_IBAN = env.str("BNPL_CREDITOR_IBAN", default="DE89370400440532013000")
+BNPL_CREDITOR_BIC = env.str("BNPL_CREDITOR_BIC", default="COBADEFFXXX")
+BNPL_CREDITOR_ID = env.str("BNPL_CREDITOR_ID", default="DE98ZZZ09999999999")
+# Dunning levels (bnpl/dunning.py): level n is sent this many days after the due date; level 2 and
+# later carry the dunning fee (charged once, within the caps of bnpl/fees.py).
+BNPL_DUNNING_DAYS = env.list("BNPL_DUNNING_DAYS", cast=int, default=[3, 14, 28])
+# A bank statement uploaded on the collections page may be at most this large (larger: 413).
+BNPL_STATEMENT_MAX_BYTES = env.int("BNPL_STATEMENT_MAX_BYTES", default=5 * 1024 * 1024)
+# Prepare tomorrow's collection run and run overdue marking + dunning; both idempotent per day.
+CELERY_BEAT_SCHEDULE["bnpl-collection-run-tomorrow"] = {
+    "task": "bnpl.collection_tasks.collection_run_tomorrow",
+    "schedule": 6 * 3600.0,
+    "options": {"expires": 3 * 3600},
+}
+CELERY_BEAT_SCHEDULE["bnpl-dunning-daily"] = {
+    "task": "bnpl.collection_tasks.dunning_daily",
+    "schedule": 6 * 3600.0,
+    "options": {"expires": 3 * 3600},
 }

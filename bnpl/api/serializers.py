@@ -63,6 +63,12 @@ class LineSerializer(ModelSerializer):
 
 class SessionSerializer(ModelSerializer):
     state = serializers.SerializerMethodField()
+    button = serializers.SlugRelatedField(
+        slug_field="key",
+        read_only=True,
+        allow_null=True,
+        help_text="The key of the buy button the shopper bought from (instant shopping); null for your own sessions.",
+    )
     order_lines = LineSerializer(source="lines", many=True, read_only=True)
     checkout_url = serializers.SerializerMethodField()
     payment_options = serializers.SerializerMethodField()
@@ -78,6 +84,7 @@ class SessionSerializer(ModelSerializer):
             "shopper_email",
             "locale",
             "reference",
+            "button",
             "order_lines",
             "created_at",
             "expires_at",

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import order_actions, views
+from . import buttons, order_actions, views
 
 app_name = "bnpl-api"
 
 urlpatterns = [
     path("bnpl/sessions/", views.SessionListView.as_view(), name="session-list"),
     path("bnpl/sessions/<int:session_id>/", views.SessionDetailView.as_view(), name="session-detail"),
+    path("bnpl/buttons/", buttons.ButtonListView.as_view(), name="button-list"),
+    path("bnpl/buttons/<int:button_id>/", buttons.ButtonDetailView.as_view(), name="button-detail"),
     path("bnpl/orders/", views.OrderListView.as_view(), name="order-list"),
     path("bnpl/orders/<int:order_id>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("bnpl/orders/<int:order_id>/capture/", order_actions.OrderCaptureView.as_view(), name="order-capture"),

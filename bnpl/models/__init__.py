@@ -1,7 +1,9 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .collections import BankStatement, CollectionItem, CollectionRun, DunningNotice, StatementLine
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
+from .instant import BuyButton, MerchantConfirmation, ShippingOption
 from .mandates import SepaMandate
 from .merchants import Merchant, Shopper
 from .orders import Locale, Order, OrderLine, PaymentSession
@@ -10,10 +12,15 @@ from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
+    "BankStatement",
+    "BuyButton",
+    "CollectionItem",
+    "CollectionRun",
     "CreditDecision",
     "CreditRule",
     "CreditRuleSet",
     "CustomerGroup",
+    "DunningNotice",
     "FeeCharge",
     "FeeSchedule",
     "FeeStatus",
@@ -23,6 +30,7 @@ __all__ = [
     "Instalment",
     "Locale",
     "Merchant",
+    "MerchantConfirmation",
     "Operator",
     "Order",
     "OrderLine",
@@ -30,7 +38,9 @@ __all__ = [
     "Plan",
     "SepaMandate",
     "ShipmentEvent",
+    "ShippingOption",
     "Shopper",
+    "StatementLine",
     "TrackedShipment",
     "TrackingState",
     "WebhookAttempt",

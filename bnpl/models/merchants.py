@@ -30,6 +30,9 @@ class Merchant(models.Model):
     webhook_url = models.URLField(_("webhook URL"), max_length=500, blank=True)
     webhook_secret_sealed = models.TextField(_("webhook secret (sealed)"), editable=False)
     webhook_secret_prefix = models.CharField(_("webhook secret"), max_length=20, editable=False)
+    # Where bnpl asks the shop to confirm an instant purchase before placing it (bnpl/instant.py);
+    # empty: instant purchases are confirmed by default.
+    confirmation_url = models.URLField(_("order confirmation URL"), max_length=500, blank=True)
     default_currency = models.CharField(_("default currency"), max_length=3, choices=CURRENCY_CHOICES, default="EUR")
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)

@@ -45,6 +45,15 @@ class PaymentSession(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, related_name="+"
     )
+    # The buy button the shopper bought from (instant shopping); None for a session the shop's server opened.
+    button = models.ForeignKey(
+        "bnpl.BuyButton",
+        verbose_name=_("buy button"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sessions",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -93,7 +102,7 @@ class Order(models.Model):
     shopper = models.ForeignKey(
         "bnpl.Shopper", verbose_name=_("shopper"), on_delete=models.PROTECT, related_name="orders"
     )
-    # None for a purchase that did not come through a session (instant shopping).
+    # None for a purchase placed without a session (instant shopping opens one too: `session.button`).
     session = models.OneToOneField(
         PaymentSession,
         verbose_name=_("payment session"),

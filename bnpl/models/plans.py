@@ -77,6 +77,8 @@ class Instalment(models.Model):
     interest = models.DecimalField(_("interest"), **MONEY)
     paid_amount = models.DecimalField(_("paid"), **MONEY, default=0)
     state = models.CharField(_("state"), max_length=20, choices=State.choices, default=State.DUE)
+    # The bank's reason code of the last returned direct debit (AM04, AC04, MD06 …); blank otherwise.
+    return_reason = models.CharField(_("return reason"), max_length=8, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

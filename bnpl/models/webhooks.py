@@ -16,6 +16,7 @@ class WebhookEvent(models.TextChoices):
     ORDER_CANCELLED = "order.cancelled", "order.cancelled"
     ORDER_REFUNDED = "order.refunded", "order.refunded"
     ORDER_TRACKING_UPDATED = "order.tracking_updated", "order.tracking_updated"
+    ORDER_DISPUTE_DECIDED = "order.dispute_decided", "order.dispute_decided"
 
 
 class WebhookDelivery(models.Model):

@@ -24,6 +24,9 @@ CONTENT_FIELDS = {
     "attachments",
     "non_field_errors",
 }
+# A buy button's rules (bnpl/api/buttons.py REFUSED): amounts in whole cents and above zero, a supported
+# currency, named shipping options; drf-spectacular's decimal pattern also lets an empty string through.
+BUTTON_FIELDS = {"name", "unit_price", "currency", "tax_rate", "shipping_options", "image_url", "description"}
 BUSINESS_RULE_FIELDS = {
     "GET /api/v1/clients/": {"assets_max", "broker"},
     "GET /api/v1/clients/{client_id}/performance/": {"from"},
@@ -32,6 +35,8 @@ BUSINESS_RULE_FIELDS = {
     "POST /api/v1/reports/": {"period_start", "period_end", "client_id", "broker_id", "non_field_errors"},
     "POST /api/v1/signature-requests/": CONTENT_FIELDS,
     "POST /api/v1/signature-requests/{request_id}/cancel/": {"non_field_errors"},
+    "POST /api/v1/bnpl/buttons/": BUTTON_FIELDS,
+    "PATCH /api/v1/bnpl/buttons/{button_id}/": BUTTON_FIELDS,
 }
 
 

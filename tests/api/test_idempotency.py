@@ -357,8 +357,8 @@ def test_the_schema_documents_the_key_and_the_409_on_every_post(client):
     validate_schema(schema)
     posts = {path: ops["post"] for path, ops in schema["paths"].items() if "post" in ops}
     # reports, signature requests (create, cancel), approvals (approve, reject), bnpl sessions,
-    # bnpl order actions (capture, ship, cancel, refund)
-    assert len(posts) == 10
+    # bnpl order actions (capture, ship, cancel, refund), bnpl buy buttons
+    assert len(posts) == 11
     for path, operation in posts.items():
         [parameter] = [p for p in operation["parameters"] if p["name"] == "Idempotency-Key"]
         assert parameter["in"] == "header" and parameter["schema"]["maxLength"] == 255, path

@@ -34,6 +34,8 @@ def test_every_operation_takes_one_request_format(schema):
     assert formats == {
         ("post", "/api/v1/approvals/{approval_id}/approve/"): ["application/json"],
         ("post", "/api/v1/approvals/{approval_id}/reject/"): ["application/json"],
+        ("post", "/api/v1/bnpl/buttons/"): ["application/json"],
+        ("patch", "/api/v1/bnpl/buttons/{button_id}/"): ["application/json"],
         ("post", "/api/v1/bnpl/orders/{order_id}/cancel/"): ["application/json"],
         ("post", "/api/v1/bnpl/orders/{order_id}/capture/"): ["application/json"],
         ("post", "/api/v1/bnpl/orders/{order_id}/refund/"): ["application/json"],

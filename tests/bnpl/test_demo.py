@@ -40,3 +40,20 @@ def test_the_demo_makes_two_shops_a_shopper_and_two_sessions_once():
     assert sessions.count() == 2
     for session in sessions:
         assert sum(line.line_total for line in OrderLine.objects.filter(session=session)) == session.amount
+
+
+def test_the_demo_gives_delta_shop_two_buy_buttons_and_an_instant_purchase_once():
+    from bnpl.instant_demo import instant_demo_step
+    from bnpl.models import BuyButton, MerchantConfirmation
+
+    cast_ensure()
+    demo_step(scale="small", stdout=io.StringIO())
+    instant_demo_step(scale="small", stdout=io.StringIO())
+    instant_demo_step(scale="small", stdout=io.StringIO())
+
+    delta = BuyButton.objects.filter(merchant__organisation__name="Delta Shop")
+    assert sorted(delta.values_list("name", flat=True)) == ["Coffee grinder", "Espresso machine"]
+    assert all(button.active and button.shipping_options.count() >= 2 for button in delta)
+    confirmation = MerchantConfirmation.objects.get()
+    assert confirmation.outcome == MerchantConfirmation.Outcome.CONFIRMED_BY_DEFAULT
+    assert confirmation.session.button.name == "Coffee grinder" and confirmation.session.is_open()

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from bnpl.decision_rules import credit_rule_create
 from bnpl.decisions import decide_order
@@ -78,6 +79,7 @@ def test_back_office_reads_a_decisions_trace_in_admin_with_nothing_to_save(backo
     row.locator("th a").click()
 
     assert f"/admin/bnpl/creditdecision/{decision.pk}/change/" in page.url
-    assert page.get_by_role("cell", name="Adults only").is_visible()
+    expect(page.get_by_role("cell", name="Adults only")).to_be_visible()
+    expect(page.get_by_role("cell", name="age ge 18")).to_be_visible()
     assert page.get_by_role("button", name="Save").count() == 0
     assert page.get_by_role("link", name="Delete").count() == 0

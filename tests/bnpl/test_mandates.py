@@ -72,3 +72,20 @@ def test_the_policy_shows_a_shopper_only_their_own_mandates(cast):
     mandate_grant(actor=cast.client3, shopper=theirs, iban=GOOD_IBAN, account_holder="Boris Iwanow")
     assert list(SepaMandate.objects.restrict(cast.client2)) == [own]
     assert SepaMandate.objects.restrict(cast.merchant).count() == 0
+
+
+def test_back_office_reads_mandates_in_admin_with_the_iban_masked_and_changes_none(cast, login_as):
+    from django.urls import reverse
+
+    shopper = ShopperFactory(user=cast.client2)
+    mandate = mandate_grant(actor=cast.client2, shopper=shopper, iban=GOOD_IBAN, account_holder="Anna Weber")
+    client = login_as(cast.backoffice)
+
+    listing = client.get(reverse("admin:bnpl_sepamandate_changelist")).content.decode()
+    assert mandate.reference in listing and "DE89 •••• 3000" in listing
+    assert "DE89370400440532013000" not in listing
+    assert client.get(reverse("admin:bnpl_sepamandate_add")).status_code == 403
+    client.post(reverse("admin:bnpl_sepamandate_change", args=[mandate.pk]), {"account_holder": "Someone Else"})
+    mandate.refresh_from_db()
+    assert mandate.account_holder == "Anna Weber"
+    assert login_as(cast.merchant).get(reverse("admin:bnpl_sepamandate_changelist")).status_code in (302, 403)
