@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -175,6 +176,27 @@ def _lines_check(lines, currency) -> list[str]:
     return problems
 
 
+def return_url_check(url: str) -> str:
+    """The shop's return address: https, or http on a loopback host while DEBUG (a shop on the laptop)."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if (
+        len(url) > 500
+        or not host
+        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback and settings.DEBUG))
+    ):
+        raise ValidationError(
+            {"return_url": _("Give an https address to return to the shop (at most 500 characters).")}
+        )
+    return url
+
+
 def session_token_new() -> str:
     """The unguessable part of the hosted checkout URL: 256 random bits."""
     return secrets.token_urlsafe(32)
@@ -189,6 +211,7 @@ def session_create(
     shopper_email: str,
     locale: str,
     reference: str,
+    return_url: str = "",
     now=None,
 ) -> PaymentSession:
     """A payment session of the actor's merchant, open for BNPL_SESSION_TTL_MINUTES."""
@@ -203,6 +226,7 @@ def session_create(
         locale=locale,
         reference=reference,
     )
+    return_url = return_url_check(return_url)
     now = now or timezone.now()
     with transaction.atomic(durable=True):
         merchant = Merchant.objects.filter(organisation_id=organisation).first()
@@ -216,6 +240,7 @@ def session_create(
             shopper_email=shopper_email.strip().lower(),
             locale=locale,
             reference=reference,
+            return_url=return_url,
             expires_at=now + timedelta(minutes=settings.BNPL_SESSION_TTL_MINUTES),
             created_at=now,
             created_by=actor,
@@ -249,4 +274,4 @@ def session_create(
 
 def session_checkout_url(session: PaymentSession) -> str:
     """The hosted checkout's absolute address for the shopper (the page lives at bnpl:checkout)."""
-    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/bnpl/checkout/{session.token}/"
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("bnpl:checkout", args=[session.token])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import decision_views
+from . import checkout_views, decision_views
 from .fees_views import fees_page
 from .merchant_views import (
     order_list_export,
@@ -16,6 +16,8 @@ from .tracking_webhook import shippo_webhook
 app_name = "bnpl"
 
 urlpatterns = [
+    path("checkout/<str:token>/", checkout_views.checkout_page, name="checkout"),
+    path("checkout/<str:token>/agreement.pdf", checkout_views.checkout_agreement_pdf, name="checkout-agreement-pdf"),
     path("webhooks/shippo/", shippo_webhook, name="shippo-webhook"),
     path("rules/", decision_views.credit_rule_list, name="credit-rules"),
     path("rules/combine/", decision_views.credit_rules_combine, name="credit-rules-combine"),

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from portal.accounts.roles import Role
 from portal.api.permissions import HasRole
 
-from .. import pricing, selectors, services
+from .. import checkout, pricing, selectors, services
 from ..filters import OrderFilter
 from ..models import Order, PaymentSession
 from ..permissions import BNPL_STAFF_ROLES
@@ -102,6 +102,7 @@ class SessionListView(generics.ListCreateAPIView):
                 shopper_email=values["shopper_email"],
                 locale=values["locale"],
                 reference=values["reference"],
+                return_url=values["return_url"],
             )
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from None
@@ -121,6 +122,41 @@ class SessionDetailView(generics.RetrieveAPIView):
     permission_classes = [IsMerchant]
     serializer_class = serializers.SessionSerializer
     queryset = PaymentSession.objects.none()
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(
+        request=serializers.SessionLinesSerializer,
+        responses={
+            200: serializers.SessionSerializer,
+            400: OpenApiResponse(
+                description="Lines that do not add up to the amount, or bad lines (as at creation; `details` "
+                "names the field); or a session that is expired, used or whose agreement the shopper has "
+                "accepted (`session`). Nothing changes."
+            ),
+        },
+        operation_id="bnpl_sessions_lines_update",
+        description="Replace an open session's order lines and amount before the shopper accepts: the "
+        "payment options are priced anew, and an agreement the shopper was about to sign must be read "
+        "and signed again (a code sent for the old figures no longer works). Honours `Idempotency-Key`.",
+    )
+    def patch(self, request, session_id):
+        data = serializers.SessionLinesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            session = checkout.session_lines_update(
+                actor=request.user,
+                session_id=session_id,
+                amount=values["amount"],
+                lines=[services.LineInput(**line) for line in values["order_lines"]],
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc) or None) from None
+        now = timezone.now()
+        context = {**self.get_serializer_context(), "now": now, "payment_options": _options_by_session([session], now)}
+        return Response(serializers.SessionSerializer(session, context=context).data)
 
     def get_object(self):
         return selectors.access_session(actor=self.request.user, session_id=self.kwargs["session_id"])

@@ -1,5 +1,6 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .agreements import CreditAgreement
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
 from .mandates import SepaMandate
@@ -10,6 +11,7 @@ from .tracking import ShipmentEvent, TrackedShipment, TrackingState
 from .webhooks import WebhookAttempt, WebhookDelivery, WebhookEvent
 
 __all__ = [
+    "CreditAgreement",
     "CreditDecision",
     "CreditRule",
     "CreditRuleSet",
