@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -117,6 +118,16 @@ def _open_check(session, now) -> None:
         _refuse("session", _("This checkout is complete: the order was placed."), "used")
 
 
+def starter_profile(actor) -> Shopper:
+    """The shopper profile of a portal user who checks out for the first time (made with the starter limit)."""
+    return shopper_profile_ensure(
+        actor=actor,
+        user=actor,
+        purchase_limit=money_round(settings.BNPL_STARTER_LIMIT, settings.BNPL_STARTER_LIMIT_CURRENCY),
+        purchase_limit_currency=settings.BNPL_STARTER_LIMIT_CURRENCY,
+    )
+
+
 def _shopper_of(actor) -> Shopper:
     shopper = Shopper.objects.filter(user=actor).select_related("user").first()
     if shopper is None:
@@ -181,6 +192,8 @@ def checkout_shopper_register(
             language=session.locale,
         )
         user_roles_set(actor=None, user=user, roles=[Role.CLIENT])
+        # Known to allauth, not verified: a later login by password asks for the e-mail's confirmation.
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
         audit_record(
             action="bnpl.shopper_registered",
             actor=user,

@@ -149,8 +149,8 @@ def _main(request, session, *, forms=None, status=200):
     forms = forms or {}
     user = request.user
     shopper = Shopper.objects.filter(user=user).first()
-    if shopper is None:  # a portal login without a shopper profile: it completes nothing here
-        shopper = checkout.shopper_profile_ensure(actor=user, user=user)
+    if shopper is None:  # a portal login buying for the first time: a profile with the starter limit
+        shopper = checkout.starter_profile(user)
     today = timezone.localdate()
     agreement = CreditAgreement.objects.select_related("signature_request").filter(session=session).first()
     mandate = mandates.active_mandate(shopper)
