@@ -38,7 +38,7 @@ from . import agreements, decisions, pricing
 from .mandates import active_mandate
 from .models import CreditAgreement, Instalment, Order, OrderLine, PaymentSession, Plan, Shopper
 from .money import money_round
-from .services import LineInput, _session_check, shopper_profile_ensure
+from .services import LineInput, _session_check, session_lines_prefetched, session_lines_write, shopper_profile_ensure
 
 REGION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 ADULT_AGE = 18
@@ -120,12 +120,14 @@ def _open_check(session, now) -> None:
 
 def starter_profile(actor) -> Shopper:
     """The shopper profile of a portal user who checks out for the first time (made with the starter limit)."""
-    return shopper_profile_ensure(
-        actor=actor,
-        user=actor,
-        purchase_limit=money_round(settings.BNPL_STARTER_LIMIT, settings.BNPL_STARTER_LIMIT_CURRENCY),
-        purchase_limit_currency=settings.BNPL_STARTER_LIMIT_CURRENCY,
-    )
+    return shopper_profile_ensure(actor=actor, user=actor, **_starter_limit())
+
+
+def _starter_limit() -> dict:
+    return {
+        "purchase_limit": money_round(settings.BNPL_STARTER_LIMIT, settings.BNPL_STARTER_LIMIT_CURRENCY),
+        "purchase_limit_currency": settings.BNPL_STARTER_LIMIT_CURRENCY,
+    }
 
 
 def _shopper_of(actor) -> Shopper:
@@ -205,8 +207,7 @@ def checkout_shopper_register(
             user=user,
             region=region,
             date_of_birth=date_of_birth,
-            purchase_limit=money_round(settings.BNPL_STARTER_LIMIT, settings.BNPL_STARTER_LIMIT_CURRENCY),
-            purchase_limit_currency=settings.BNPL_STARTER_LIMIT_CURRENCY,
+            **_starter_limit(),
         )
     return user
 
@@ -446,20 +447,7 @@ def session_lines_update(*, actor, session_id, amount, lines: list[LineInput]) -
             _refuse("session", _("The shopper has accepted the agreement already; the order cannot change."), "signed")
         old_amount = session.amount
         OrderLine.objects.filter(session=session, order__isnull=True).delete()
-        created_lines = OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    session=session,
-                    position=position,
-                    name=line.name.strip(),
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    tax_rate=line.tax_rate,
-                    line_total=money_round(line.quantity * line.unit_price, session.currency),
-                )
-                for position, line in enumerate(lines, start=1)
-            ]
-        )
+        created_lines = session_lines_write(session, lines)
         session.amount = amount
         session.save(update_fields=["amount"])
         voided = False
@@ -480,8 +468,4 @@ def session_lines_update(*, actor, session_id, amount, lines: list[LineInput]) -
             obj=session,
             changes={"amount": [str(old_amount), str(amount)], "lines": len(lines), "agreement_voided": voided},
         )
-    # The lines as written, in place of a query after the commit (the API answers from this object).
-    loaded = session.lines.all()
-    loaded._result_cache, loaded._prefetch_done = created_lines, True
-    session._prefetched_objects_cache = {"lines": loaded}
-    return session
+    return session_lines_prefetched(session, created_lines)

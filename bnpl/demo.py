@@ -71,6 +71,13 @@ def _merchant_ensure(admin, organisation: Organisation, name: str) -> None:
     services.merchant_create(actor=admin, organisation=organisation, trading_name=name)
 
 
+def _line_inputs(lines) -> list[services.LineInput]:
+    return [
+        services.LineInput(name=name, quantity=quantity, unit_price=Decimal(price), tax_rate=Decimal(tax))
+        for name, quantity, price, tax in lines
+    ]
+
+
 def _sessions_ensure(merchant_user) -> None:
     merchant = Merchant.objects.filter(organisation_id=merchant_user.organisation_id).first()
     if merchant is None:
@@ -78,10 +85,7 @@ def _sessions_ensure(merchant_user) -> None:
     for reference, lines in SESSIONS:
         if PaymentSession.objects.filter(merchant=merchant, reference=reference).exists():
             continue
-        line_inputs = [
-            services.LineInput(name=name, quantity=quantity, unit_price=Decimal(price), tax_rate=Decimal(tax))
-            for name, quantity, price, tax in lines
-        ]
+        line_inputs = _line_inputs(lines)
         services.session_create(
             actor=merchant_user,
             amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),
@@ -113,10 +117,7 @@ def _checkout_session_ensure(merchant_user) -> str | None:
     if session is None or not session.is_open():
         if session is not None:  # used or lapsed: the demo offers a fresh one under a new reference
             reference = f"{reference}-{PaymentSession.objects.filter(merchant=merchant).count()}"
-        line_inputs = [
-            services.LineInput(name=name, quantity=quantity, unit_price=Decimal(price), tax_rate=Decimal(tax))
-            for name, quantity, price, tax in lines
-        ]
+        line_inputs = _line_inputs(lines)
         session = services.session_create(
             actor=merchant_user,
             amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),

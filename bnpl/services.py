@@ -245,29 +245,38 @@ def session_create(
             created_at=now,
             created_by=actor,
         )
-        created_lines = OrderLine.objects.bulk_create(
-            [
-                OrderLine(
-                    session=session,
-                    position=position,
-                    name=line.name.strip(),
-                    quantity=line.quantity,
-                    unit_price=line.unit_price,
-                    tax_rate=line.tax_rate,
-                    line_total=money_round(line.quantity * line.unit_price, currency),
-                )
-                for position, line in enumerate(lines, start=1)
-            ]
-        )
+        created_lines = session_lines_write(session, lines)
         audit_record(
             action="bnpl.session_created",
             actor=actor,
             obj=session,
             changes={"amount": str(amount), "currency": currency, "reference": reference, "lines": len(lines)},
         )
-    # The lines as written, in place of a query: callers answer from this object after the commit.
+    return session_lines_prefetched(session, created_lines)
+
+
+def session_lines_write(session: PaymentSession, lines: list[LineInput]) -> list[OrderLine]:
+    """The session's lines as checked input, numbered from 1 (inside the caller's transaction)."""
+    return OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                session=session,
+                position=position,
+                name=line.name.strip(),
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                line_total=money_round(line.quantity * line.unit_price, session.currency),
+            )
+            for position, line in enumerate(lines, start=1)
+        ]
+    )
+
+
+def session_lines_prefetched(session: PaymentSession, lines: list[OrderLine]) -> PaymentSession:
+    """The lines as written, in place of a query: callers answer from this object after the commit."""
     loaded = session.lines.all()
-    loaded._result_cache, loaded._prefetch_done = created_lines, True
+    loaded._result_cache, loaded._prefetch_done = lines, True
     session._prefetched_objects_cache = {"lines": loaded}
     return session
 

@@ -156,3 +156,25 @@ def test_the_shopper_picks_an_option_gives_the_account_and_downloads_the_agreeme
         session=session, shopper=shops.client2, option_key="monthly_3", today=timezone.localdate()
     )
     assert "Credit agreement" in text and "Milk frother" in text and draft.content_hash[:32] in text.replace("\n", "")
+
+
+@pytest.mark.parametrize("count", [2, 30])
+def test_the_checkout_page_runs_a_bounded_number_of_queries(client, shops, cast, django_assert_max_num_queries, count):
+    session = session_create(
+        actor=cast.merchant,
+        amount=Decimal("30.00") * count,
+        currency="EUR",
+        lines=[LineInput(name=f"Item {n}", quantity=1, unit_price=Decimal("30.00")) for n in range(count)],
+        shopper_email="client2@example.com",
+        locale="en",
+        reference=f"DELTA-Q{count}",
+    )
+    client.force_login(cast.client2)
+    client.post(url(session), {"action": "option", "option_key": "pay_in_4"})
+
+    with django_assert_max_num_queries(30):
+        response = client.get(url(session))
+
+    page = response.content.decode()
+    assert response.status_code == 200 and page.count('data-testid="order-line"') == count
+    assert 'data-testid="secci"' in page
