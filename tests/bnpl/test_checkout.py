@@ -16,7 +16,7 @@ from bnpl.services import LineInput, session_create
 from portal.audit.models import AuditEvent
 from signing import services as signing
 from signing.models import SignatureRequest
-from tests.signing.conftest import a_minute_passes, code_from
+from tests.signing.conftest import a_minute_passes, book, code_from, transfer  # noqa: F401 (book: a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -285,3 +285,35 @@ def test_a_wrong_code_places_nothing(shops, cast):
 
     assert not Order.objects.filter(session=session).exists()
     assert PaymentSession.objects.get(pk=session.pk).state == PaymentSession.State.OPEN
+
+
+def test_only_the_bnpl_service_user_writes_agreements_and_only_to_shoppers(shops, cast):
+    from bnpl.agreements import service_user
+    from signing.permissions import can_write_requests
+
+    sender = service_user()
+
+    assert can_write_requests(sender) and not can_write_requests(cast.merchant) and not can_write_requests(cast.client2)
+    with pytest.raises(PermissionDenied):
+        signing.signature_request_create(
+            actor=cast.merchant, recipient=f"shopper:{shops.client2.pk}", kind="document", title="T", message="M"
+        )
+    with pytest.raises(ValidationError) as nobody:
+        signing.signature_request_create(
+            actor=sender, recipient=f"client:{cast.client1.pk}", kind="document", title="T", message="M"
+        )
+    assert "recipient" in nobody.value.message_dict
+    assert not sender.has_usable_password()
+
+
+def test_the_service_user_follows_its_own_requests_and_nobody_elses(shops, cast, book):  # noqa: F811
+    from bnpl.agreements import service_user
+
+    broker_request = transfer(cast.broker1, book.anna)
+    session = open_session(cast)
+    code_for(session, cast.client2, ready_to_sign(session, cast.client2))
+    own = CreditAgreement.objects.get(session=session).signature_request
+
+    followed = set(SignatureRequest.objects.restrict(service_user(), "follow").values_list("pk", flat=True))
+
+    assert followed == {own.pk} and broker_request.pk not in followed

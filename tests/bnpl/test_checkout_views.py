@@ -178,3 +178,28 @@ def test_the_checkout_page_runs_a_bounded_number_of_queries(client, shops, cast,
     page = response.content.decode()
     assert response.status_code == 200 and page.count('data-testid="order-line"') == count
     assert 'data-testid="secci"' in page
+
+
+def test_a_used_checkout_shows_its_outcome_to_its_shopper_and_complete_to_anybody_else(client, shops, cast):
+    from bnpl.models import Order
+
+    session = open_session(cast)
+    Order.objects.create(
+        merchant=shops.delta,
+        shopper=shops.client2,
+        session=session,
+        reference=session.reference,
+        amount=session.amount,
+        currency="EUR",
+        option_key="pay_in_4",
+        state=Order.State.IN_REVIEW,
+    )
+    PaymentSession.objects.filter(pk=session.pk).update(state=PaymentSession.State.USED)
+
+    client.force_login(cast.client2)
+    own = client.get(url(session))
+    client.force_login(cast.client3)
+    other = client.get(url(session))
+
+    assert own.status_code == 200 and "tell you by e-mail" in own.content.decode()
+    assert other.status_code == 410 and "This checkout is complete" in other.content.decode()
