@@ -14,7 +14,7 @@ from django.db.models import Q
 from portal.accounts.roles import OVERSIGHT_ROLES, Role
 from portal.core.policy import ALL, NOTHING, Policy, register_policy
 
-from .models import Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, SepaMandate, Shopper
+from .models import CreditAgreement, Instalment, Merchant, Order, OrderLine, PaymentSession, Plan, SepaMandate, Shopper
 from .models.webhooks import WebhookAttempt, WebhookDelivery
 
 # Staff who read every merchant's and every shopper's records.
@@ -132,6 +132,17 @@ class OrderLinePolicy(Policy):
         )
 
 
+class CreditAgreementPolicy(Policy):
+    """A checkout's agreement: its shopper, and bnpl staff; the shop gets the order, not the agreement."""
+
+    model = CreditAgreement
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return Q(shopper__user_id=actor.pk)
+
+
 merchants = register_policy(MerchantPolicy())
 shoppers = register_policy(ShopperPolicy())
 mandates = register_policy(SepaMandatePolicy())
@@ -140,6 +151,7 @@ orders = register_policy(OrderPolicy())
 plans = register_policy(PlanPolicy())
 instalments = register_policy(InstalmentPolicy())
 order_lines = register_policy(OrderLinePolicy())
+agreements = register_policy(CreditAgreementPolicy())
 
 
 class WebhookDeliveryPolicy(Policy):

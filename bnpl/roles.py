@@ -7,7 +7,15 @@ from django.contrib.auth.models import Group, Permission
 
 from portal.accounts.roles import Role
 
-READ = ["view_merchant", "view_shopper", "view_paymentsession", "view_order", "view_plan", "view_instalment"]
+READ = [
+    "view_merchant",
+    "view_shopper",
+    "view_paymentsession",
+    "view_creditagreement",
+    "view_order",
+    "view_plan",
+    "view_instalment",
+]
 PERMISSIONS = {
     Role.BACKOFFICE: [*READ, "add_merchant", "change_merchant", "add_shopper", "change_shopper", "change_order"],
     Role.CREDIT_ANALYST: [*READ, "change_shopper"],

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.policy import RestrictedQuerySet
+
 
 class CreditAgreement(models.Model):
     """What the shopper of one payment session is about to sign: the option and its figures.
@@ -34,6 +36,8 @@ class CreditAgreement(models.Model):
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("credit agreement")

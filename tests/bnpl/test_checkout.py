@@ -317,3 +317,16 @@ def test_the_service_user_follows_its_own_requests_and_nobody_elses(shops, cast,
     followed = set(SignatureRequest.objects.restrict(service_user(), "follow").values_list("pk", flat=True))
 
     assert followed == {own.pk} and broker_request.pk not in followed
+
+
+def test_an_agreement_is_seen_by_its_shopper_and_bnpl_staff_only(shops, cast, login_as):
+    session = open_session(cast)
+    agreement = checkout.checkout_option_choose(actor=cast.client2, session_id=session.pk, option_key="pay_in_4")
+
+    def sees(user) -> bool:
+        return CreditAgreement.objects.restrict(user).filter(pk=agreement.pk).exists()
+
+    assert sees(cast.client2) and sees(cast.backoffice)
+    assert not sees(cast.client3) and not sees(cast.merchant) and not sees(shops.merchant2)
+    detail = login_as(cast.backoffice).get(f"/admin/bnpl/creditagreement/{agreement.pk}/change/")
+    assert detail.status_code == 200 and 'name="_save"' not in detail.text  # read only
