@@ -25,6 +25,10 @@ class MandateForm(forms.Form):
     iban = forms.CharField(label=_("IBAN"), max_length=50)
 
 
+class PhoneForm(forms.Form):
+    phone = forms.CharField(label=_("Mobile phone"), max_length=30)
+
+
 class PhoneCodeForm(forms.Form):
     code = forms.CharField(label=_("Code to verify your phone"), max_length=12)
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from portal.accounts import phone_verification
 
 from . import agreements, checkout, mandates
-from .checkout_forms import AcceptForm, MandateForm, OptionForm, PhoneCodeForm, RegisterForm
+from .checkout_forms import AcceptForm, MandateForm, OptionForm, PhoneCodeForm, PhoneForm, RegisterForm
 from .models import CreditAgreement, Order, PaymentSession, Shopper
 
 BACKEND = "portal.accounts.backends.PortalAuthenticationBackend"
@@ -111,6 +111,11 @@ def _act(request, session):
             if form.is_valid():
                 mandates.mandate_grant(actor=user, shopper=Shopper.objects.get(user=user), **form.cleaned_data)
                 forms.pop("mandate")
+        elif action == "phone_set":
+            forms["phone_number"] = form = PhoneForm(request.POST)
+            if form.is_valid():
+                phone_verification.user_phone_change(user=user, phone=form.cleaned_data["phone"])
+                forms.pop("phone_number")
         elif action == "phone_send":
             phone_verification.phone_code_send(user=user)
         elif action == "phone_check":
@@ -131,10 +136,12 @@ def _act(request, session):
         else:
             messages.error(request, translation.gettext("Choose a step of the checkout."))
     except ValidationError as exc:
-        form = forms.get("mandate") or forms.get("phone") or forms.get("accept")
+        form = next(iter(forms.values()), None)
         if form is not None and hasattr(exc, "error_dict"):
             for field, problems in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, problems)
+        elif form is not None:  # a refusal of the whole step (a wrong code): shown at the step's input
+            form.add_error(list(form.fields)[-1], exc.messages)
         else:
             for problem in exc.messages:
                 messages.error(request, problem)
@@ -183,6 +190,7 @@ def _main(request, session, *, forms=None, status=200):
         "code_sent": code_sent,
         "mandate_form": forms.get("mandate") or MandateForm(initial={"account_holder": user.get_full_name()}),
         "phone_form": forms.get("phone") or PhoneCodeForm(),
+        "phone_number_form": forms.get("phone_number") or PhoneForm(),
         "accept_form": forms.get("accept")
         or AcceptForm(
             initial={

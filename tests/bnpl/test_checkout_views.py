@@ -203,3 +203,46 @@ def test_a_used_checkout_shows_its_outcome_to_its_shopper_and_complete_to_anybod
 
     assert own.status_code == 200 and "tell you by e-mail" in own.content.decode()
     assert other.status_code == 410 and "This checkout is complete" in other.content.decode()
+
+
+def test_a_shopper_without_a_mobile_number_gives_one_and_a_bad_one_is_refused(client, shops, cast):
+    from tests.factories import UserFactory
+
+    user = UserFactory(email="no.phone@example.com", phone="", roles=[Role.CLIENT])
+    session = open_session(cast, email="no.phone@example.com")
+    client.force_login(user)
+
+    assert 'data-testid="phone-set"' in client.get(url(session)).content.decode()
+    bad = client.post(url(session), {"action": "phone_set", "phone": "call me"})
+
+    assert bad.status_code == 400 and 'data-testid="error-phone"' in bad.content.decode()
+    user.refresh_from_db()
+    assert user.phone == ""
+    good = client.post(url(session), {"action": "phone_set", "phone": "+49 151 2222 3333"})
+    user.refresh_from_db()
+    assert good.status_code == 302 and user.phone == "+4915122223333" and user.phone_verified_at is None
+    assert 'data-testid="phone-send"' in client.get(url(session)).content.decode()
+
+
+def test_a_wrong_code_is_shown_at_the_code_field_and_places_nothing(client, shops, cast):
+    from bnpl import mandates
+    from bnpl.models import Order
+
+    session = open_session(cast)
+    client.force_login(cast.client2)
+    client.post(url(session), {"action": "option", "option_key": "pay_in_4"})
+    mandates.mandate_grant(
+        actor=cast.client2, shopper=shops.client2, iban="DE89370400440532013000", account_holder="C W"
+    )
+    draft = checkout.agreement_draft(
+        session=session, shopper=shops.client2, option_key="pay_in_4", today=timezone.localdate()
+    )
+    client.post(url(session), {"action": "code", "content_hash": draft.content_hash})
+
+    response = client.post(
+        url(session),
+        {"action": "accept", "option_key": "pay_in_4", "content_hash": draft.content_hash, "code": "12345"},
+    )
+
+    assert response.status_code == 400 and "Enter the 6-digit code from the SMS." in response.content.decode()
+    assert not Order.objects.filter(session=session).exists()
