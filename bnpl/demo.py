@@ -71,11 +71,22 @@ def _merchant_ensure(admin, organisation: Organisation, name: str) -> None:
     services.merchant_create(actor=admin, organisation=organisation, trading_name=name)
 
 
-def _line_inputs(lines) -> list[services.LineInput]:
-    return [
+def _client2_session(merchant_user, reference: str, lines, *, return_url: str = "") -> PaymentSession:
+    """A session of the merchant's shop for client2, opened as the shop's server would."""
+    line_inputs = [
         services.LineInput(name=name, quantity=quantity, unit_price=Decimal(price), tax_rate=Decimal(tax))
         for name, quantity, price, tax in lines
     ]
+    return services.session_create(
+        actor=merchant_user,
+        amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),
+        currency="EUR",
+        lines=line_inputs,
+        shopper_email="client2@example.com",
+        locale="en",
+        reference=reference,
+        return_url=return_url,
+    )
 
 
 def _sessions_ensure(merchant_user) -> None:
@@ -85,16 +96,7 @@ def _sessions_ensure(merchant_user) -> None:
     for reference, lines in SESSIONS:
         if PaymentSession.objects.filter(merchant=merchant, reference=reference).exists():
             continue
-        line_inputs = _line_inputs(lines)
-        services.session_create(
-            actor=merchant_user,
-            amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),
-            currency="EUR",
-            lines=line_inputs,
-            shopper_email="client2@example.com",
-            locale="en",
-            reference=reference,
-        )
+        _client2_session(merchant_user, reference, lines)
 
 
 CHECKOUT_SESSION = ("DELTA-1003", [("Milk frother", 1, "59.00", "19.00"), ("Espresso cups (6)", 1, "34.00", "19.00")])
@@ -117,16 +119,8 @@ def _checkout_session_ensure(merchant_user) -> str | None:
     if session is None or not session.is_open():
         if session is not None:  # used or lapsed: the demo offers a fresh one under a new reference
             reference = f"{reference}-{PaymentSession.objects.filter(merchant=merchant).count()}"
-        line_inputs = _line_inputs(lines)
-        session = services.session_create(
-            actor=merchant_user,
-            amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),
-            currency="EUR",
-            lines=line_inputs,
-            shopper_email="client2@example.com",
-            locale="en",
-            reference=reference,
-            return_url="https://delta-shop.example.com/checkout/done",
+        session = _client2_session(
+            merchant_user, reference, lines, return_url="https://delta-shop.example.com/checkout/done"
         )
         PaymentSession.objects.filter(pk=session.pk).update(
             expires_at=timezone.now() + timedelta(days=CHECKOUT_DEMO_DAYS)
