@@ -2,7 +2,8 @@
 
     open session ──choose option──▶ agreement ──code (signing)──▶ signed ──place──▶ order ──decide──▶
                                         ▲
-        PATCH lines (re-pricing) ───────┘ new figures: the agreement's hash changes, its codes die
+        PATCH lines (re-pricing), ──────┘ new figures: the agreement's hash changes, its signing
+        another option                    request is withdrawn (its codes die), a new one is written
 
 The shopper of a session is whoever logs in with the session's shopper e-mail; anybody else is
 refused (PermissionDenied, "this checkout is for another e-mail"). Each write locks the session
@@ -227,8 +228,9 @@ def checkout_option_choose(*, actor, session_id, option_key: str, today: date | 
         elif agreement.signature_request_id and agreement.signature_request.is_signed:
             _refuse("option_key", _("You have accepted the agreement already."), "already_signed")
         elif old != option_key:
-            agreement.option_key, agreement.content_hash, agreement.updated_at = option_key, "", timezone.now()
-            agreement.save(update_fields=["option_key", "content_hash", "updated_at"])
+            _agreement_void(agreement, reason="The shopper chose another payment option.")
+            agreement.option_key, agreement.updated_at = option_key, timezone.now()
+            agreement.save(update_fields=["option_key", "content_hash", "signature_request", "updated_at"])
         if old != option_key:
             audit_record(
                 action="bnpl.checkout_option_chosen", actor=actor, obj=session, changes={"option": [old, option_key]}
@@ -237,25 +239,36 @@ def checkout_option_choose(*, actor, session_id, option_key: str, today: date | 
 
 
 def _signature_request_write(*, agreement, session, shopper, draft) -> SignatureRequest:
-    """The signing request carries the agreement's hash in its text: new figures rewrite it (codes die)."""
+    """A new signing request whose text carries the agreement's hash; any earlier one is withdrawn first."""
+    _agreement_void(agreement, reason="The figures of the order changed before it was signed.")
     sender = agreements.service_user()
     title, text = agreements.signing_text(draft.document, draft.content_hash, language=shopper.user.language)
-    if agreement.signature_request_id is None:
-        request = signing.signature_request_create(
-            actor=sender,
-            recipient=f"shopper:{shopper.pk}",
-            kind=SignatureRequest.Kind.DOCUMENT,
-            title=title,
-            message=text,
-            origin=agreements.ORIGIN,
-            external_reference=str(session.pk),
-        )
-        request = signing.signature_request_send(actor=sender, request_id=request.pk)
-        agreement.signature_request = request
-        return request
-    return signing.signature_request_update(
-        actor=sender, request_id=agreement.signature_request_id, title=title, message=text
+    request = signing.signature_request_create(
+        actor=sender,
+        recipient=f"shopper:{shopper.pk}",
+        kind=SignatureRequest.Kind.DOCUMENT,
+        title=title,
+        message=text,
+        origin=agreements.ORIGIN,
+        external_reference=str(session.pk),
     )
+    request = signing.signature_request_send(actor=sender, request_id=request.pk)
+    agreement.signature_request = request
+    return request
+
+
+def _agreement_void(agreement, *, reason: str) -> bool:
+    """The agreement's figures are no longer the ones to sign: its signing request is withdrawn (its codes
+    die with it, in the checkout and in the client zone alike) and its hash cleared. Whether one was withdrawn.
+    """
+    agreement.content_hash = ""
+    request = agreement.signature_request
+    if request is None:
+        return False
+    if request.is_editable:
+        signing.signature_request_cancel(actor=agreements.service_user(), request_id=request.pk, reason=reason)
+    agreement.signature_request = None
+    return True
 
 
 def checkout_code_request(*, actor, session_id, content_hash: str, today: date | None = None):
@@ -313,12 +326,14 @@ def checkout_accept(*, actor, session_id, option_key: str, content_hash: str, co
     if not is_session_shopper(actor, session):
         raise other_email_refusal()
     agreement = CreditAgreement.objects.select_related("signature_request").filter(session=session).first()
-    if agreement is None or agreement.signature_request_id is None:
-        _refuse("code", _("Request a code first."), "no_code")
+    if agreement is None:
+        _refuse("option_key", _("Choose how you want to pay first."), "no_option")
     if agreement.option_key != option_key:
         _refuse("option_key", _("You changed the payment option; read the agreement again."), "option_changed")
     if not content_hash or content_hash != agreement.content_hash:
         _content_changed()
+    if agreement.signature_request_id is None:
+        _refuse("code", _("Request a code first."), "no_code")
     request = agreement.signature_request
     if not request.is_signed:
         signing.signature_request_sign(actor=actor, request_id=request.pk, code=code, content_hash=request.content_hash)
@@ -417,9 +432,9 @@ def checkout_place(
 def session_lines_update(*, actor, session_id, amount, lines: list[LineInput]) -> PaymentSession:
     """New lines and amount for an open session, checked as at creation; the options are priced anew.
 
-    An agreement waiting for its signature gets the new figures: its hash is cleared and its signing
-    request rewritten when the shopper reads it again, so a code sent for the old figures no longer
-    signs. A session whose agreement is signed, or that is used or expired, is refused.
+    An agreement waiting for its signature loses its signing request (withdrawn, with its codes) and its
+    hash; the shopper reads the new figures and gets a new request and code, so a code sent for the
+    old figures signs nothing. A session whose agreement is signed, or that is used or expired, is refused.
     """
     with transaction.atomic(durable=True):
         session = (
@@ -451,17 +466,11 @@ def session_lines_update(*, actor, session_id, amount, lines: list[LineInput]) -
         session.amount = amount
         session.save(update_fields=["amount"])
         voided = False
-        if agreement is not None and agreement.content_hash:
-            agreement.content_hash, agreement.updated_at = "", timezone.now()
-            agreement.save(update_fields=["content_hash", "updated_at"])
-            if agreement.signature_request_id:
-                # The old text (and its hash) can no longer be signed: cancel its open code rounds now.
-                signing.signature_request_update(
-                    actor=agreements.service_user(),
-                    request_id=agreement.signature_request_id,
-                    message=_("The order changed; this agreement is being repriced."),
-                )
-                voided = True
+        if agreement is not None:
+            # The old figures can no longer be signed anywhere: the request for them is withdrawn now.
+            voided = _agreement_void(agreement, reason="The shop changed the order before it was signed.")
+            agreement.updated_at = timezone.now()
+            agreement.save(update_fields=["content_hash", "signature_request", "updated_at"])
         audit_record(
             action="bnpl.session_repriced",
             actor=actor,

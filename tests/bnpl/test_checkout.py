@@ -330,3 +330,21 @@ def test_an_agreement_is_seen_by_its_shopper_and_bnpl_staff_only(shops, cast, lo
     assert not sees(cast.client3) and not sees(cast.merchant) and not sees(shops.merchant2)
     detail = login_as(cast.backoffice).get(f"/admin/bnpl/creditagreement/{agreement.pk}/change/")
     assert detail.status_code == 200 and 'name="_save"' not in detail.text  # read only
+
+
+def test_choosing_another_option_withdraws_the_request_so_its_code_signs_nothing(shops, cast):
+    session = open_session(cast)
+    old_code = code_for(session, cast.client2, ready_to_sign(session, cast.client2))
+    old_request = SignatureRequest.objects.get(pk=CreditAgreement.objects.get(session=session).signature_request_id)
+
+    checkout.checkout_option_choose(actor=cast.client2, session_id=session.pk, option_key="monthly_3")
+
+    old_request.refresh_from_db()
+    assert old_request.status == SignatureRequest.Status.CANCELLED
+    with pytest.raises(ValidationError) as refused:  # not even from the client zone's signing page
+        signing.signature_request_sign(
+            actor=cast.client2, request_id=old_request.pk, code=old_code, content_hash=old_request.content_hash
+        )
+    assert refused.value.code == "not_open"
+    agreement = CreditAgreement.objects.get(session=session)
+    assert agreement.option_key == "monthly_3" and agreement.signature_request is None
