@@ -14,6 +14,7 @@ from portal.core.admin import RestrictedAdmin
 from . import services
 from .models import (
     BuyButton,
+    CreditAgreement,
     Instalment,
     Merchant,
     MerchantConfirmation,
@@ -116,12 +117,38 @@ class PaymentSessionAdmin(NoDeleteAdmin):
         "shopper_email",
         "locale",
         "reference",
+        "return_url",
         "state",
         "expires_at",
         "created_at",
         "created_by",
     ]
     inlines = [SessionLines]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CreditAgreement)
+class CreditAgreementAdmin(NoDeleteAdmin):
+    """What a shopper signed (or was about to) at the checkout: read only, the credit record."""
+
+    list_display = ["session", "shopper", "option_key", "signature_request", "updated_at"]
+    list_select_related = ["session", "shopper__user", "signature_request"]
+    search_fields = ["session__reference", "shopper__user__email"]
+    readonly_fields = [
+        "session",
+        "shopper",
+        "option_key",
+        "content",
+        "content_hash",
+        "signature_request",
+        "created_at",
+        "updated_at",
+    ]
 
     def has_add_permission(self, request):
         return False

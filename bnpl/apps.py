@@ -10,6 +10,15 @@ class BnplConfig(AppConfig):
     label = "bnpl"
     verbose_name = _("Buy now, pay later")
 
+    def _checkout_ready(self):
+        """The hosted checkout has its agreements signed through signing: its sender and address book."""
+        from signing.addressbook import register_address_book, register_writer
+
+        from .agreements import ShopperBook, is_service_user
+
+        register_address_book(ShopperBook())
+        register_writer(is_service_user)
+
     def ready(self):
         from django.db.models.signals import post_migrate
 
@@ -29,6 +38,7 @@ class BnplConfig(AppConfig):
         self._decisions_ready()
         self._orders_ready()
         self._collections_ready()
+        self._checkout_ready()
 
         register_scope_group(
             "bnpl",
@@ -73,6 +83,11 @@ class BnplConfig(AppConfig):
                 "bnpl.confirmation_url_changed": _("BNPL order confirmation URL changed"),
                 "bnpl.instant_confirmed": _("BNPL instant purchase confirmed by the shop"),
                 "bnpl.instant_declined": _("BNPL instant purchase declined"),
+                "bnpl.shopper_registered": _("BNPL shopper registered at the checkout"),
+                "bnpl.checkout_option_chosen": _("BNPL payment option chosen at the checkout"),
+                "bnpl.checkout_agreement_written": _("BNPL credit agreement sent for signature"),
+                "bnpl.checkout_placed": _("BNPL order placed at the checkout"),
+                "bnpl.session_repriced": _("BNPL payment session's lines changed"),
             }
         )
         register(

@@ -51,6 +51,9 @@ def demo_step(*, scale: str, stdout) -> None:
     merchant_user = users.get("merchant@example.com")
     if merchant_user is not None:
         _sessions_ensure(merchant_user)
+        checkout = _checkout_session_ensure(merchant_user)
+        if checkout is not None:
+            stdout.write(f"  bnpl: client2's demo checkout (log in as client2@example.com): {checkout}")
     if merchant_user is not None and client2 is not None:
         made = demo_orders_ensure(merchant_user=merchant_user, shopper_user=client2)
         stdout.write(f"  bnpl: {made} demo orders of Delta Shop placed")
@@ -70,6 +73,24 @@ def _merchant_ensure(admin, organisation: Organisation, name: str) -> None:
     services.merchant_create(actor=admin, organisation=organisation, trading_name=name)
 
 
+def _client2_session(merchant_user, reference: str, lines, *, return_url: str = "") -> PaymentSession:
+    """A session of the merchant's shop for client2, opened as the shop's server would."""
+    line_inputs = [
+        services.LineInput(name=name, quantity=quantity, unit_price=Decimal(price), tax_rate=Decimal(tax))
+        for name, quantity, price, tax in lines
+    ]
+    return services.session_create(
+        actor=merchant_user,
+        amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),
+        currency="EUR",
+        lines=line_inputs,
+        shopper_email="client2@example.com",
+        locale="en",
+        reference=reference,
+        return_url=return_url,
+    )
+
+
 def _sessions_ensure(merchant_user) -> None:
     merchant = Merchant.objects.filter(organisation_id=merchant_user.organisation_id).first()
     if merchant is None:
@@ -77,19 +98,36 @@ def _sessions_ensure(merchant_user) -> None:
     for reference, lines in SESSIONS:
         if PaymentSession.objects.filter(merchant=merchant, reference=reference).exists():
             continue
-        line_inputs = [
-            services.LineInput(name=name, quantity=quantity, unit_price=Decimal(price), tax_rate=Decimal(tax))
-            for name, quantity, price, tax in lines
-        ]
-        services.session_create(
-            actor=merchant_user,
-            amount=sum((line.quantity * line.unit_price for line in line_inputs), Decimal(0)),
-            currency="EUR",
-            lines=line_inputs,
-            shopper_email="client2@example.com",
-            locale="en",
-            reference=reference,
+        _client2_session(merchant_user, reference, lines)
+
+
+CHECKOUT_SESSION = ("DELTA-1003", [("Milk frother", 1, "59.00", "19.00"), ("Espresso cups (6)", 1, "34.00", "19.00")])
+# The demo's checkout stays open for a month, so `make demo` today still shows it next week; real
+# sessions live BNPL_SESSION_TTL_MINUTES.
+CHECKOUT_DEMO_DAYS = 30
+
+
+def _checkout_session_ensure(merchant_user) -> str | None:
+    """An open session of Delta Shop for client2, to walk through the hosted checkout; its URL."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    merchant = Merchant.objects.filter(organisation_id=merchant_user.organisation_id).first()
+    if merchant is None:
+        return None
+    reference, lines = CHECKOUT_SESSION
+    session = PaymentSession.objects.filter(merchant=merchant, reference=reference).first()
+    if session is None or not session.is_open():
+        if session is not None:  # used or lapsed: the demo offers a fresh one under a new reference
+            reference = f"{reference}-{PaymentSession.objects.filter(merchant=merchant).count()}"
+        session = _client2_session(
+            merchant_user, reference, lines, return_url="https://delta-shop.example.com/checkout/done"
         )
+        PaymentSession.objects.filter(pk=session.pk).update(
+            expires_at=timezone.now() + timedelta(days=CHECKOUT_DEMO_DAYS)
+        )
+    return services.session_checkout_url(session)
 
 
 # --- The decision module ---------------------------------------------------------------------------

@@ -56,6 +56,10 @@ class WebhookUrlForm(forms.Form):
     )
 
 
+# The dashboard lists a shop's latest open checkouts (a few; the API lists them all).
+OPEN_SESSIONS_SHOWN = 5
+
+
 def _orders(request):
     return selectors.order_list(actor=request.user).order_by("-created_at", "-id")
 
@@ -79,6 +83,7 @@ def order_list_view(request, merchant):
             if valid
             else [],
             "tab": "orders",
+            "open_sessions": selectors.open_session_list(actor=request.user)[:OPEN_SESSIONS_SHOWN],
         },
         status=listing.status,
     )

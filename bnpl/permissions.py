@@ -21,6 +21,7 @@ from portal.core.policy import ALL, NOTHING, Policy, register_policy
 
 from .models import (
     BuyButton,
+    CreditAgreement,
     Instalment,
     Merchant,
     MerchantConfirmation,
@@ -149,6 +150,17 @@ class OrderLinePolicy(Policy):
         )
 
 
+class CreditAgreementPolicy(Policy):
+    """A checkout's agreement: its shopper, and bnpl staff; the shop gets the order, not the agreement."""
+
+    model = CreditAgreement
+
+    def scope(self, actor, action):
+        if sees_all_bnpl(actor):
+            return ALL
+        return Q(shopper__user_id=actor.pk)
+
+
 merchants = register_policy(MerchantPolicy())
 shoppers = register_policy(ShopperPolicy())
 mandates = register_policy(SepaMandatePolicy())
@@ -157,6 +169,7 @@ orders = register_policy(OrderPolicy())
 plans = register_policy(PlanPolicy())
 instalments = register_policy(InstalmentPolicy())
 order_lines = register_policy(OrderLinePolicy())
+agreements = register_policy(CreditAgreementPolicy())
 
 
 class WebhookDeliveryPolicy(Policy):

@@ -12,6 +12,7 @@ READ = [
     "view_shopper",
     "view_sepamandate",
     "view_paymentsession",
+    "view_creditagreement",
     "view_order",
     "view_plan",
     "view_instalment",

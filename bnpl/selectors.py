@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from .models import BuyButton, Instalment, Merchant, MerchantConfirmation, Order, PaymentSession, Plan
 from .permissions import merchant_organisation_id
@@ -17,6 +18,11 @@ def merchant_of(*, actor) -> Merchant | None:
 
 def session_list(*, actor) -> QuerySet[PaymentSession]:
     return PaymentSession.objects.restrict(actor).select_related("merchant", "button").prefetch_related("lines")
+
+
+def open_session_list(*, actor) -> QuerySet[PaymentSession]:
+    """The actor's sessions still open now (not used, not past their expiry), newest first."""
+    return PaymentSession.objects.restrict(actor).filter(state=PaymentSession.State.OPEN, expires_at__gt=timezone.now())
 
 
 def access_session(*, actor, session_id) -> PaymentSession:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -175,6 +176,27 @@ def _lines_check(lines, currency) -> list[str]:
     return problems
 
 
+def return_url_check(url: str) -> str:
+    """The shop's return address: https, or http on a loopback host while DEBUG (a shop on the laptop)."""
+    url = (url or "").strip()
+    if not url:
+        return ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if (
+        len(url) > 500
+        or not host
+        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback and settings.DEBUG))
+    ):
+        raise ValidationError(
+            {"return_url": _("Give an https address to return to the shop (at most 500 characters).")}
+        )
+    return url
+
+
 def session_token_new() -> str:
     """The unguessable part of the hosted checkout URL: 256 random bits."""
     return secrets.token_urlsafe(32)
@@ -189,6 +211,7 @@ def session_create(
     shopper_email: str,
     locale: str,
     reference: str,
+    return_url: str = "",
     now=None,
 ) -> PaymentSession:
     """A payment session of the actor's merchant, open for BNPL_SESSION_TTL_MINUTES."""
@@ -204,11 +227,12 @@ def session_create(
         "reference": reference,
     }
     session_check(**session)
+    return_url = return_url_check(return_url)
     with transaction.atomic(durable=True):
         merchant = Merchant.objects.filter(organisation_id=organisation).first()
         if merchant is None or not merchant.active:
             raise PermissionDenied(_("Your organisation is not an active BNPL merchant."))
-        return session_write(actor=actor, merchant=merchant, now=now, **session)
+        return session_write(actor=actor, merchant=merchant, now=now, return_url=return_url, **session)
 
 
 def session_write(
@@ -221,6 +245,7 @@ def session_write(
     shopper_email: str,
     locale: str,
     reference: str,
+    return_url: str = "",
     button=None,
     now=None,
 ) -> PaymentSession:
@@ -235,12 +260,23 @@ def session_write(
         shopper_email=shopper_email.strip().lower(),
         locale=locale,
         reference=reference,
+        return_url=return_url,
         expires_at=now + timedelta(minutes=settings.BNPL_SESSION_TTL_MINUTES),
         created_at=now,
         created_by=actor,
         button=button,
     )
-    created_lines = OrderLine.objects.bulk_create(
+    created_lines = session_lines_write(session, lines)
+    changes = {"amount": str(amount), "currency": currency, "reference": reference, "lines": len(lines)}
+    if button is not None:
+        changes["button"] = button.key
+    audit_record(action="bnpl.session_created", actor=actor, obj=session, changes=changes)
+    return session_lines_prefetched(session, created_lines)
+
+
+def session_lines_write(session: PaymentSession, lines: list[LineInput]) -> list[OrderLine]:
+    """The session's lines as checked input, numbered from 1 (inside the caller's transaction)."""
+    return OrderLine.objects.bulk_create(
         [
             OrderLine(
                 session=session,
@@ -249,22 +285,21 @@ def session_write(
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 tax_rate=line.tax_rate,
-                line_total=money_round(line.quantity * line.unit_price, currency),
+                line_total=money_round(line.quantity * line.unit_price, session.currency),
             )
             for position, line in enumerate(lines, start=1)
         ]
     )
-    changes = {"amount": str(amount), "currency": currency, "reference": reference, "lines": len(lines)}
-    if button is not None:
-        changes["button"] = button.key
-    audit_record(action="bnpl.session_created", actor=actor, obj=session, changes=changes)
-    # The lines as written, in place of a query: callers answer from this object after the commit.
+
+
+def session_lines_prefetched(session: PaymentSession, lines: list[OrderLine]) -> PaymentSession:
+    """The lines as written, in place of a query: callers answer from this object after the commit."""
     loaded = session.lines.all()
-    loaded._result_cache, loaded._prefetch_done = created_lines, True
+    loaded._result_cache, loaded._prefetch_done = lines, True
     session._prefetched_objects_cache = {"lines": loaded}
     return session
 
 
 def session_checkout_url(session: PaymentSession) -> str:
     """The hosted checkout's absolute address for the shopper (the page lives at bnpl:checkout)."""
-    return f"{settings.PORTAL_BASE_URL.rstrip('/')}/bnpl/checkout/{session.token}/"
+    return settings.PORTAL_BASE_URL.rstrip("/") + reverse("bnpl:checkout", args=[session.token])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import button_views, collection_views, decision_views
+from . import button_views, checkout_views, collection_views, decision_views
 from .demo_shop import demo_shop, demo_shop_thanks
 from .fees_views import fees_page
 from .merchant_views import (
@@ -17,6 +17,8 @@ from .tracking_webhook import shippo_webhook
 app_name = "bnpl"
 
 urlpatterns = [
+    path("checkout/<str:token>/", checkout_views.checkout_page, name="checkout"),
+    path("checkout/<str:token>/agreement.pdf", checkout_views.checkout_agreement_pdf, name="checkout-agreement-pdf"),
     path("webhooks/shippo/", shippo_webhook, name="shippo-webhook"),
     path("rules/", decision_views.credit_rule_list, name="credit-rules"),
     path("rules/combine/", decision_views.credit_rules_combine, name="credit-rules-combine"),

@@ -5,6 +5,7 @@ dev outbox for SMS and e-mail). Production sets DEBUG=False, SECRET_KEY, DATABAS
 REDIS_URL, EMAIL_URL and TWILIO_* in the environment; see README.md and .env.example.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -328,6 +329,12 @@ SIGNING_MAX_ATTACHMENT_BYTES = env.int("SIGNING_MAX_ATTACHMENT_BYTES", default=1
 SIGNING_MAX_ATTACHMENTS = env.int("SIGNING_MAX_ATTACHMENTS", default=10)
 # Buy now, pay later (bnpl/): a payment session can be checked out for this long after it was opened.
 BNPL_SESSION_TTL_MINUTES = env.int("BNPL_SESSION_TTL_MINUTES", default=60)
+# The lender named in the pre-contractual information and the credit agreement of the hosted checkout.
+BNPL_CREDITOR_NAME = env.str("BNPL_CREDITOR_NAME", default="Partnerzone Consumer Credit GmbH")
+# The purchase limit a shopper who registers at the checkout starts with (back office changes it later).
+BNPL_STARTER_LIMIT = Decimal(env.str("BNPL_STARTER_LIMIT", default="500.00"))
+BNPL_STARTER_LIMIT_CURRENCY = env.str("BNPL_STARTER_LIMIT_CURRENCY", default="EUR")
+BNPL_CREDITOR_ADDRESS = env.str("BNPL_CREDITOR_ADDRESS", default="Friedrichstraße 100, 10117 Berlin, Germany")
 # A render that shows no sign of life for this long (its worker was killed) is queued again by the
 # sweep, or when the same report is asked for again; a report gets at most this many renders.
 REPORTS_STUCK_SECONDS = env.int("REPORTS_STUCK_SECONDS", default=300)

@@ -68,3 +68,19 @@ def account_list(*, actor, key: str) -> list[Account]:
     """The accounts of one addressee the actor may address (empty for anybody else)."""
     person, book = addressee_get(actor=actor, key=key)
     return book.accounts(actor=actor, key=key) if person is not None else []
+
+
+# Who may write requests besides brokers: an app that sends requests from a service identity (BNPL
+# sends credit agreements from its own service user) registers a test for that identity here, with
+# the address book that holds the people it writes to. signing learns no more about the app than that.
+_writers: list = []
+
+
+def register_writer(is_writer) -> None:
+    """`is_writer(actor) -> bool`; registering the same function again does not double it."""
+    if is_writer not in _writers:
+        _writers.append(is_writer)
+
+
+def is_registered_writer(actor) -> bool:
+    return any(is_writer(actor) for is_writer in _writers)

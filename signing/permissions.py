@@ -10,7 +10,8 @@ Actions on a request (`SignatureRequest.objects.restrict(actor, action)`, `reque
 - handle — mark signed requests processed or returned: back-office staff;
 - evidence — build and read the evidence pack of a signed request: back office and compliance.
 
-Writing requests is for brokers (`can_write_requests`), to the people their address books hold;
+Writing requests is for brokers (`can_write_requests`), to the people their address books hold,
+and for service identities an app registered (`addressbook.register_writer`, BNPL's agreements);
 checking a signed PDF is for staff (`can_verify_pdfs`). Anything outside this policy does not
 exist for the actor (404).
 """
@@ -20,6 +21,7 @@ from django.db.models import Q
 from portal.accounts.roles import BROKER_ROLES, Role
 from portal.core.policy import NOTHING, Policy, register_policy
 
+from .addressbook import is_registered_writer
 from .models import SignatureRequest
 
 DRAFT = SignatureRequest.Status.DRAFT
@@ -46,6 +48,8 @@ class SignatureRequestPolicy(Policy):
             scope |= Q(sender=actor)
             if actor.managed_firm_id:
                 scope |= Q(organisation_id=actor.managed_firm_id)
+        elif is_registered_writer(actor):
+            scope |= Q(sender=actor)  # an app's service identity follows what it sent, nothing else
         return scope
 
 
@@ -53,7 +57,7 @@ requests = register_policy(SignatureRequestPolicy())
 
 
 def can_write_requests(actor) -> bool:
-    return actor.is_authenticated and actor.has_role(*BROKER_ROLES)
+    return actor.is_authenticated and (actor.has_role(*BROKER_ROLES) or is_registered_writer(actor))
 
 
 def can_handle(actor) -> bool:

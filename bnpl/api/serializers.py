@@ -29,6 +29,20 @@ class SessionCreateSerializer(serializers.Serializer):
     shopper_email = serializers.EmailField(max_length=254)
     locale = serializers.ChoiceField(choices=Locale.choices, default=Locale.EN)
     reference = StrictCharField(max_length=64)
+    return_url = serializers.URLField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the checkout sends the shopper back to your shop: https (http on loopback in DEBUG).",
+    )
+
+
+class SessionLinesSerializer(serializers.Serializer):
+    """New order lines for an open session, with the new amount they add up to."""
+
+    amount = serializers.DecimalField(**MONEY)
+    order_lines = LineInSerializer(many=True, allow_empty=False, max_length=200)
 
 
 # --- Out -------------------------------------------------------------------------------------------
@@ -85,6 +99,7 @@ class SessionSerializer(ModelSerializer):
             "locale",
             "reference",
             "button",
+            "return_url",
             "order_lines",
             "created_at",
             "expires_at",

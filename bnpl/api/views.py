@@ -4,6 +4,8 @@ Keys reach it through the "bnpl" resource group. The same selectors and services
 another merchant's session or order answers 404, bad input 400 with nothing written.
 """
 
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
@@ -15,7 +17,7 @@ from rest_framework.response import Response
 from portal.accounts.roles import Role
 from portal.api.permissions import HasRole
 
-from .. import pricing, selectors, services
+from .. import checkout, pricing, selectors, services
 from ..filters import OrderFilter
 from ..models import Order, PaymentSession
 from ..permissions import BNPL_STAFF_ROLES
@@ -47,6 +49,24 @@ def _options_by_session(sessions, now) -> dict:
         for session in sessions
         if session.is_open(now)
     }
+
+
+@contextmanager
+def _service_errors():
+    """A service's refusal in the API's terms: ValidationError → 400, PermissionDenied → 403."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict) from None
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc) or None) from None
+
+
+def _session_answer(view, session) -> dict:
+    """One session with its options priced now."""
+    now = timezone.now()
+    context = {**view.get_serializer_context(), "now": now, "payment_options": _options_by_session([session], now)}
+    return serializers.SessionSerializer(session, context=context).data
 
 
 class SessionListView(generics.ListCreateAPIView):
@@ -93,7 +113,7 @@ class SessionListView(generics.ListCreateAPIView):
         data = serializers.SessionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
+        with _service_errors():
             session = services.session_create(
                 actor=request.user,
                 amount=values["amount"],
@@ -102,16 +122,11 @@ class SessionListView(generics.ListCreateAPIView):
                 shopper_email=values["shopper_email"],
                 locale=values["locale"],
                 reference=values["reference"],
+                return_url=values["return_url"],
             )
-        except DjangoValidationError as exc:
-            raise exceptions.ValidationError(exc.message_dict) from None
-        except DjangoPermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc) or None) from None
         # Answered from what the service returned; nothing is read after the commit.
-        now = timezone.now()
-        context = {**self.get_serializer_context(), "now": now, "payment_options": _options_by_session([session], now)}
         return Response(
-            serializers.SessionSerializer(session, context=context).data,
+            _session_answer(self, session),
             status=status.HTTP_201_CREATED,
             headers={"Location": reverse("bnpl-api:session-detail", args=[session.pk])},
         )
@@ -121,15 +136,41 @@ class SessionDetailView(generics.RetrieveAPIView):
     permission_classes = [IsMerchant]
     serializer_class = serializers.SessionSerializer
     queryset = PaymentSession.objects.none()
+    http_method_names = ["get", "patch", "head", "options"]
+
+    @extend_schema(
+        request=serializers.SessionLinesSerializer,
+        responses={
+            200: serializers.SessionSerializer,
+            400: OpenApiResponse(
+                description="Lines that do not add up to the amount, or bad lines (as at creation; `details` "
+                "names the field); or a session that is expired, used or whose agreement the shopper has "
+                "accepted (`session`). Nothing changes."
+            ),
+        },
+        operation_id="bnpl_sessions_lines_update",
+        description="Replace an open session's order lines and amount before the shopper accepts: the "
+        "payment options are priced anew, and an agreement the shopper was about to sign must be read "
+        "and signed again (a code sent for the old figures no longer works). Honours `Idempotency-Key`.",
+    )
+    def patch(self, request, session_id):
+        data = serializers.SessionLinesSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        with _service_errors():
+            session = checkout.session_lines_update(
+                actor=request.user,
+                session_id=session_id,
+                amount=values["amount"],
+                lines=[services.LineInput(**line) for line in values["order_lines"]],
+            )
+        return Response(_session_answer(self, session))
 
     def get_object(self):
         return selectors.access_session(actor=self.request.user, session_id=self.kwargs["session_id"])
 
     def retrieve(self, request, *args, **kwargs):
-        session = self.get_object()
-        now = timezone.now()
-        context = {**self.get_serializer_context(), "now": now, "payment_options": _options_by_session([session], now)}
-        return Response(serializers.SessionSerializer(session, context=context).data)
+        return Response(_session_answer(self, self.get_object()))
 
 
 class OrderListView(generics.ListAPIView):

@@ -1,5 +1,6 @@
 """bnpl's models, one module per area; each is imported here so Django finds it."""
 
+from .agreements import CreditAgreement
 from .collections import BankStatement, CollectionItem, CollectionRun, DunningNotice, StatementLine
 from .decisions import CreditDecision, CreditRule, CreditRuleSet, Operator
 from .fees import CustomerGroup, FeeCharge, FeeSchedule, FeeStatus, FeeStatusChange, FeeStatusKind, FeeStatusRule
@@ -16,6 +17,7 @@ __all__ = [
     "BuyButton",
     "CollectionItem",
     "CollectionRun",
+    "CreditAgreement",
     "CreditDecision",
     "CreditRule",
     "CreditRuleSet",

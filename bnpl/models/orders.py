@@ -39,6 +39,8 @@ class PaymentSession(models.Model):
     shopper_email = models.EmailField(_("shopper's e-mail"))
     locale = models.CharField(_("language"), max_length=5, choices=Locale.choices, default=Locale.EN)
     reference = models.CharField(_("order reference"), max_length=64)
+    # Where the checkout sends the shopper back to the shop (approved, expired); optional.
+    return_url = models.URLField(_("return URL"), max_length=500, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     expires_at = models.DateTimeField(_("expires"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)

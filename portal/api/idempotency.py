@@ -1,4 +1,4 @@
-"""`Idempotency-Key` on every POST of the API: a repeat gets the first answer and changes nothing.
+"""`Idempotency-Key` on every POST (and PATCH) of the API: a repeat gets the first answer and changes nothing.
 
 A client that sends a POST with `Idempotency-Key: <1 to 255 printable ASCII characters>` may send
 it again — after a timeout, a dropped connection, a crash on its side — and gets the first answer
@@ -65,7 +65,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 # The headers of an answer that a repeat must carry too; the rest (dates, request ids, security
 # headers) the middleware stack adds to every answer anyway.
 KEPT_HEADERS = ("Location", "Retry-After")
-METHODS = frozenset({"POST"})
+# PATCH too: a changed order (BNPL re-pricing) sent twice after a timeout must change it once.
+METHODS = frozenset({"POST", "PATCH"})
 POLL_SECONDS = 0.1
 
 _META_KEY = "HTTP_IDEMPOTENCY_KEY"

@@ -41,6 +41,7 @@ def test_every_operation_takes_one_request_format(schema):
         ("post", "/api/v1/bnpl/orders/{order_id}/refund/"): ["application/json"],
         ("post", "/api/v1/bnpl/orders/{order_id}/ship/"): ["application/json"],
         ("post", "/api/v1/bnpl/sessions/"): ["application/json"],
+        ("patch", "/api/v1/bnpl/sessions/{session_id}/"): ["application/json"],
         ("post", "/api/v1/reports/"): ["application/json"],
         ("post", "/api/v1/signature-requests/"): ["multipart/form-data"],
         ("post", "/api/v1/signature-requests/{request_id}/cancel/"): ["application/json"],

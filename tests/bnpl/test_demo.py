@@ -1,4 +1,5 @@
-"""The bnpl demo step: two merchants with their people, a shopper, two sessions; a second run changes nothing."""
+"""The bnpl demo step: two merchants with their people, a shopper, three sessions (one kept open for the
+hosted checkout); a second run changes nothing."""
 
 import io
 
@@ -13,9 +14,10 @@ from portal.shell.demo import cast_ensure
 pytestmark = pytest.mark.django_db
 
 
-def test_the_demo_makes_two_shops_a_shopper_and_two_sessions_once():
+def test_the_demo_makes_two_shops_a_shopper_and_three_sessions_once():
     users = cast_ensure()
-    demo_step(scale="small", stdout=io.StringIO())
+    printed = io.StringIO()
+    demo_step(scale="small", stdout=printed)
     counts = (
         Merchant.objects.count(),
         Shopper.objects.count(),
@@ -37,7 +39,10 @@ def test_the_demo_makes_two_shops_a_shopper_and_two_sessions_once():
         assert Role.MERCHANT in users[login].roles and users[login].organisation.kind == "merchant"
     assert Shopper.objects.get().user == users["client2"]
     sessions = PaymentSession.objects.filter(merchant__organisation__name="Delta Shop")
-    assert sessions.count() == 2
+    assert sessions.count() == 3
+    checkout = sessions.get(reference="DELTA-1003")
+    assert checkout.is_open() and checkout.shopper_email == "client2@example.com"
+    assert f"/bnpl/checkout/{checkout.token}/" in printed.getvalue()
     for session in sessions:
         assert sum(line.line_total for line in OrderLine.objects.filter(session=session)) == session.amount
 
