@@ -13,7 +13,7 @@ from portal.accounts.models import Organisation
 
 from . import services
 from .demo_orders import demo_orders_ensure
-from .demo_shop import demo_shop_key_ensure
+from .demo_shop import demo_shop_key_ensure, demo_shop_return_url
 from .models import Merchant, PaymentSession, Shopper
 from .webhook_demo import webhook_demo_ensure
 
@@ -121,9 +121,7 @@ def _checkout_session_ensure(merchant_user) -> str | None:
     if session is None or not session.is_open():
         if session is not None:  # used or lapsed: the demo offers a fresh one under a new reference
             reference = f"{reference}-{PaymentSession.objects.filter(merchant=merchant).count()}"
-        session = _client2_session(
-            merchant_user, reference, lines, return_url="https://delta-shop.example.com/checkout/done"
-        )
+        session = _client2_session(merchant_user, reference, lines, return_url=demo_shop_return_url())
         PaymentSession.objects.filter(pk=session.pk).update(
             expires_at=timezone.now() + timedelta(days=CHECKOUT_DEMO_DAYS)
         )

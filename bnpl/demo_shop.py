@@ -14,12 +14,15 @@ from pathlib import Path
 
 import requests
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+
+from .services import return_url_check
 
 SESSIONS_PATH = "/api/v1/bnpl/sessions/"
 TIMEOUT_SECONDS = 10
@@ -124,7 +127,7 @@ def demo_shop(request):
                 cart,
                 email=email,
                 reference=reference,
-                return_url=request.build_absolute_uri(f"{reverse('bnpl:demo-shop-thanks')}?order={reference}"),
+                return_url=demo_shop_return_url(reference),
             )
             checkout_url, problem = _session_open(body)
             if checkout_url:
@@ -139,6 +142,18 @@ def demo_shop(request):
         },
         status=400 if problem else 200,
     )
+
+
+def demo_shop_return_url(reference: str = "") -> str:
+    """The shop's thank-you page for the checkout's "back to the shop" link, where the portal takes it
+    (https, or http on loopback while DEBUG); otherwise none."""
+    if not settings.BNPL_DEMO_SHOP:
+        return ""
+    url = settings.PORTAL_BASE_URL.rstrip("/") + reverse("bnpl:demo-shop-thanks")
+    try:
+        return return_url_check(f"{url}?order={reference}" if reference else url)
+    except ValidationError:
+        return ""
 
 
 def demo_shop_thanks(request):

@@ -524,6 +524,9 @@ SPECTACULAR_SETTINGS = {
         "BnplOrderStateEnum": "bnpl.models.Order.State",
         "BnplPlanStateEnum": "bnpl.models.Plan.State",
         "BnplInstalmentStateEnum": "bnpl.models.Instalment.State",
+        # Two lists of currencies: a signature request's and BNPL's (a buy button's); named apart.
+        "CurrencyEnum": "signing.validators.CURRENCIES",
+        "BnplCurrencyEnum": "bnpl.money.CURRENCY_CHOICES",
     },
 }
 

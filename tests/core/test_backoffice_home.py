@@ -94,6 +94,7 @@ def test_the_home_counts_what_waits_and_links_to_each_list(cast, login_as):
         # bnpl's kinds, nothing waiting there
         "BNPL purchases to approve": "0",
         "Order disputes open": "0",
+        "Bank statement lines to reconcile": "0",
     }
     # Signed requests live in the work inbox: the counter opens it filtered to them.
     assert f'href="{reverse("inbox:list")}?kind=signing.signed_request"' in html
