@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Milliseconds per `POST /api/v1/bnpl/sessions/` in-process, and where they go.
 
-    . env; .venv/bin/python benchmarks/profile_session_create.py KEYS_FILE [-n 200] [--lines 2] [--profile] [--queries]
+    . env; .venv/bin/python benchmarks/profile_session_create.py KEYS_FILE [-n 200] [--lines 1] [--profile] [--queries]
 
 KEYS_FILE is the "keys" file benchmarks/bnpl_dataset.py writes ("<api key>\\t0" a line). Posts the
 body benchmarks/wrk_bnpl.lua posts (with --lines order lines), rotating over the keys, through
@@ -25,14 +25,12 @@ sys.path.insert(0, str(ROOT))
 
 
 def body(counter: int, lines: int) -> str:
-    unit = "60.00"
+    """wrk_bnpl.lua's body (one line of 2 × 60.00), or `lines` such lines."""
     return json.dumps(
         {
-            "amount": f"{120 * lines / 2:.2f}" if lines != 2 else "120.00",
+            "amount": f"{120 * lines:.2f}",
             "currency": "EUR",
-            "order_lines": [{"name": f"Bench item {n}", "quantity": 2, "unit_price": unit} for n in range(lines)]
-            if lines != 2
-            else [{"name": "Bench item", "quantity": 2, "unit_price": unit}],
+            "order_lines": [{"name": "Bench item", "quantity": 2, "unit_price": "60.00"}] * lines,
             "shopper_email": f"shopper{counter % 2000 + 1}@bench.example",
             "locale": "en",
             "reference": f"PROF-{os.getpid()}-{counter}",
@@ -45,8 +43,8 @@ def _instrument() -> dict:
     the middleware, routing, parsing and rendering)."""
     from collections import defaultdict
 
-    from bnpl.api import serializers, views
     from bnpl import services
+    from bnpl.api import serializers, views
     from portal.api import authentication, idempotency, permissions, throttling
 
     stages = defaultdict(float)
@@ -87,7 +85,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("keys")
     parser.add_argument("-n", type=int, default=200)
-    parser.add_argument("--lines", type=int, default=2)
+    parser.add_argument("--lines", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--breakdown", action="store_true", help="wall time of the main stages per request")
@@ -137,13 +135,17 @@ def main():
         times.append((time.perf_counter() - started) * 1000)
     if profiler:
         profiler.disable()
-    print(f"median {statistics.median(times):.2f} ms, mean {statistics.mean(times):.2f} ms (n={args.n}, lines={args.lines})")
+    print(
+        f"median {statistics.median(times):.2f} ms, mean {statistics.mean(times):.2f} ms (n={args.n}, lines={args.lines})"
+    )
     if stages is not None:
         for name, spent in stages.items():
             print(f"  {name}: {spent / (args.n + 20 + args.queries) * 1000:.2f} ms")
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(int(os.environ.get("TOP", "60")))
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("SORT", "cumulative")).print_stats(
+            int(os.environ.get("TOP", "60"))
+        )
         print(out.getvalue())
 
 
