@@ -2,7 +2,7 @@
 """Milliseconds per `POST /api/v1/bnpl/sessions/` in-process, and where they go.
 
     DATABASE_URL=... REDIS_URL=... .venv/bin/python benchmarks/profile_session_create.py KEYS_FILE \
-        [-n 200] [--lines 1] [--breakdown] [--profile] [--queries]
+        [-n 200] [--lines 1] [--new-amounts] [--breakdown] [--profile] [--queries]
 
 KEYS_FILE is the "keys" file benchmarks/bnpl_dataset.py writes ("<api key>\\t0" a line). Posts the
 body benchmarks/wrk_bnpl.lua posts (with --lines order lines), rotating over the keys, through
@@ -22,19 +22,22 @@ import pstats
 import statistics
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def body(counter: int, lines: int) -> str:
-    """wrk_bnpl.lua's body (one line of 2 × 60.00), or `lines` such lines."""
+def body(counter: int, lines: int, new_amounts: bool = False) -> str:
+    """wrk_bnpl.lua's body (one line of 2 × 60.00), or `lines` such lines; with new_amounts each
+    request's unit price differs by a cent, so no two ask the pricing the same question."""
+    unit = Decimal("60.00") + (Decimal(counter) / 100 if new_amounts else 0)
     return json.dumps(
         {
-            "amount": f"{120 * lines:.2f}",
+            "amount": f"{2 * unit * lines:.2f}",
             "currency": "EUR",
-            "order_lines": [{"name": "Bench item", "quantity": 2, "unit_price": "60.00"}] * lines,
+            "order_lines": [{"name": "Bench item", "quantity": 2, "unit_price": f"{unit:.2f}"}] * lines,
             "shopper_email": f"shopper{counter % 2000 + 1}@bench.example",
             "locale": "en",
             "reference": f"PROF-{os.getpid()}-{counter}",
@@ -90,6 +93,7 @@ def main():
     parser.add_argument("keys")
     parser.add_argument("-n", type=int, default=200)
     parser.add_argument("--lines", type=int, default=1)
+    parser.add_argument("--new-amounts", action="store_true", help="a different amount on every request")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--queries", action="store_true")
     parser.add_argument("--breakdown", action="store_true", help="wall time of the main stages per request")
@@ -124,7 +128,7 @@ def main():
         key = keys[counter % len(keys)]
         return client.post(
             "/api/v1/bnpl/sessions/",
-            body(counter, args.lines),
+            body(counter, args.lines, args.new_amounts),
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Api-Key {key}",
         )
@@ -154,7 +158,7 @@ def main():
     cpu = (time.process_time() - cpu_started) / args.n * 1000
     print(
         f"median {statistics.median(times):.2f} ms, mean {statistics.mean(times):.2f} ms, "
-        f"CPU {cpu:.2f} ms in this process (n={args.n}, lines={args.lines})"
+        f"CPU {cpu:.2f} ms in this process (n={args.n}, lines={args.lines}, new amounts: {args.new_amounts})"
     )
     if stages is not None:
         for name, spent in stages.items():
