@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from math import lcm
 
 from django.conf import settings
@@ -95,11 +96,30 @@ def payment_options(*, amount: Decimal, currency: str, start: date) -> list[Paym
     not configured, is left out. Bad input raises PricingError (a ValueError)."""
     quantum = _check_money(amount=amount, currency=currency)
     _check_start(start)
-    options = []
-    for key in OPTION_KEYS:
-        if _not_offered_reason(key=key, amount=amount, currency=currency) is None:
-            options.append(_build(key=key, amount=amount, currency=currency, start=start, quantum=quantum))
-    return options
+    # str(amount): 120.0 and 120.00 are equal Decimals but each keeps its own exponent in the answer.
+    return list(_options_cached(str(amount), currency, start, quantum, _configuration()))
+
+
+def _configuration() -> str:
+    """What, besides the arguments, decides the options: the rates and limits as configured now
+    (part of the cache key, so a changed setting never answers from an old computation)."""
+    return repr((settings.BNPL_NOMINAL_RATES, settings.BNPL_AMOUNT_LIMITS))
+
+
+# The options are a pure function of amount, currency, start date and configuration, and every
+# checkout of the same basket on the same day asks again: the APR's root finding (a few ms for the
+# five options) runs once per distinct question. The values are frozen dataclasses; labels stay
+# lazy, so each answer is still translated into the caller's language.
+@lru_cache(maxsize=4096)
+def _options_cached(
+    amount: str, currency: str, start: date, quantum: Decimal, _configuration: str
+) -> tuple[PaymentOption, ...]:
+    value = Decimal(amount)
+    return tuple(
+        _build(key=key, amount=value, currency=currency, start=start, quantum=quantum)
+        for key in OPTION_KEYS
+        if _not_offered_reason(key=key, amount=value, currency=currency) is None
+    )
 
 
 def payment_option(*, key: str, amount: Decimal, currency: str, start: date) -> PaymentOption:

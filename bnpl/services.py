@@ -229,7 +229,11 @@ def session_create(
     session_check(**session)
     return_url = return_url_check(return_url)
     with transaction.atomic(durable=True):
-        merchant = Merchant.objects.filter(organisation_id=organisation).first()
+        # get(): one merchant per organisation (one-to-one), so no ordering for first() to add.
+        try:
+            merchant = Merchant.objects.get(organisation_id=organisation)
+        except Merchant.DoesNotExist:
+            merchant = None
         if merchant is None or not merchant.active:
             raise PermissionDenied(_("Your organisation is not an active BNPL merchant."))
         return session_write(actor=actor, merchant=merchant, now=now, return_url=return_url, **session)

@@ -6,6 +6,7 @@ ModelSerializer of the API derives from `ModelSerializer` below, whose model Dat
 become `UtcDateTimeField`; a field declared by hand uses `UtcDateTimeField` directly.
 """
 
+import copy
 import datetime
 
 from django.db import models
@@ -23,6 +24,17 @@ class ModelSerializer(serializers.ModelSerializer):
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UtcDateTimeField,
     }
+
+    def get_fields(self):
+        # DRF introspects the model again for every serializer it makes (each request, each nested
+        # list), though the result depends on the class alone: Meta, declared fields, the field
+        # mapping. Built once per class; each serializer gets its own deep copy, as DRF gives it
+        # its declared fields, because binding a field to its parent changes it.
+        template = type(self).__dict__.get("_portal_fields_template")
+        if template is None:
+            template = super().get_fields()
+            type(self)._portal_fields_template = template
+        return copy.deepcopy(template)
 
 
 class BlankAsNullEmailField(serializers.EmailField):

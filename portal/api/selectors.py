@@ -28,7 +28,12 @@ def api_key_from_secret(raw: str) -> ApiKey | None:
     prefix = tokens.key_prefix(raw)
     if prefix is None:
         return None
-    key = ApiKey.objects.select_related("owner", "owner__organisation").filter(prefix=prefix).first()
-    if key is None or not tokens.key_matches(raw, key.hashed_key):
+    # get(), not first(): the prefix is unique, and first() would order by the model's ordering,
+    # which every API call then pays for in the SQL compiler and the planner.
+    try:
+        key = ApiKey.objects.select_related("owner", "owner__organisation").get(prefix=prefix)
+    except ApiKey.DoesNotExist:
+        return None
+    if not tokens.key_matches(raw, key.hashed_key):
         return None
     return key
