@@ -64,7 +64,7 @@ def test_the_back_office_sees_its_work_and_reaches_admin_audit_trail_and_commiss
     log_in(page, live_server.url, cast.backoffice.email, PASSWORD)
 
     counters = page.get_by_test_id("work-count")
-    expect(counters).to_have_count(5)  # signed requests, statements, reports, BNPL purchases, order disputes
+    expect(counters).to_have_count(6)  # signed requests, statements, reports, BNPL purchases, disputes, bank lines
     expect(counters.filter(has_text="Signed requests waiting").get_by_test_id("work-count-figure")).to_have_text("1")
     expect(
         counters.filter(has_text="Commission statements to approve").get_by_test_id("work-count-figure")

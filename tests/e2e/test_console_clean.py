@@ -41,9 +41,9 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 
-# Not pages: downloads, files, JSON, the API (Swagger is exempt by design), the language switch (a form).
+# Not pages: downloads, files (bank files are XML), JSON, the API (Swagger is exempt by design), the language switch (a form).
 NOT_A_PAGE = re.compile(
-    r"(\.csv$|\.pdf$|\.json$|/download/|/attachments/\d+/$|^/api/|^/static/|^/healthz|^/i18n/|/logout/)"
+    r"(\.csv$|\.pdf$|\.json$|\.xml$|/download/|/attachments/\d+/$|^/api/|^/static/|^/healthz|^/i18n/|/logout/)"
 )
 # Admin pages are many and alike: the index, each list and each form once, no history or delete screens.
 ADMIN_SKIPPED = re.compile(r"^/admin/.*/(history|delete)/|^/admin/(r|logout|password_change|jsi18n)/")
