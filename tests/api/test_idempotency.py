@@ -403,7 +403,7 @@ def test_the_sweep_deletes_expired_records_and_ended_rate_windows(cast, book, er
     ApiKeyRateWindow.objects.create(api_key=key, window_seconds=60, window_start=now - 3600, hits=3)
     current = ApiKeyRateWindow.objects.create(api_key=key, window_seconds=60, window_start=now // 60 * 60, hits=1)
 
-    assert api_sweep.apply().get() == {"idempotency_records": 1, "rate_windows": 1}
+    assert api_sweep.apply().result == {"idempotency_records": 1, "rate_windows": 1}
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["second"]
     assert list(ApiKeyRateWindow.objects.all()) == [current]
 

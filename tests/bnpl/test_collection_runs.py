@@ -109,6 +109,6 @@ def test_wrong_creditor_settings_store_nothing(cast, setup, settings):
 
 def test_the_daily_task_prepares_tomorrow_once(cast, setup, monkeypatch):
     monkeypatch.setattr(timezone, "localdate", lambda *a: DAY - timedelta(days=1))
-    first = collection_tasks.collection_run_tomorrow.apply().get()
-    again = collection_tasks.collection_run_tomorrow.apply().get()
+    first = collection_tasks.collection_run_tomorrow.apply().result
+    again = collection_tasks.collection_run_tomorrow.apply().result
     assert first == again == CollectionRun.objects.get(collection_date=DAY).pk

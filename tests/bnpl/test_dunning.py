@@ -147,7 +147,7 @@ def test_the_daily_task_runs_the_dunning_once_a_day(cast, shops, plan, monkeypat
 
     schedule()
     monkeypatch.setattr(timezone, "localdate", lambda *a: FIRST_DUE + timedelta(days=14))
-    first = collection_tasks.dunning_daily.apply().get()
-    again = collection_tasks.dunning_daily.apply().get()
+    first = collection_tasks.dunning_daily.apply().result
+    again = collection_tasks.dunning_daily.apply().result
     assert first == {"overdue": 1, "late_fees": 1, "notices": 1, "dunning_fees": 1}
     assert again == {"overdue": 0, "late_fees": 0, "notices": 0, "dunning_fees": 0}

@@ -12,16 +12,17 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_accrual_task_fans_out_per_broker_chunk_and_is_idempotent(cast, plans, workspace):
-    assert tasks.commissions_accrue.delay("2026-09-15").get() == 1
+    # The eager result itself: .get() is refused once a worker has run in this test process.
+    assert tasks.commissions_accrue.delay("2026-09-15").result == 1
     first = sorted(Accrual.objects.values_list("pk", "amount"))
     assert first
-    tasks.commissions_accrue.delay("2026-09-01").get()
+    assert tasks.commissions_accrue.delay("2026-09-01").successful()
     assert sorted(Accrual.objects.values_list("pk", "amount")) == first
     assert CommissionMonth.objects.get(period=SEPTEMBER).last_accrued_at is not None
 
 
 def test_the_beat_run_covers_this_month_and_last(cast, plans, workspace):
-    tasks.commissions_accrue.delay().get()
+    assert tasks.commissions_accrue.delay().successful()
     assert CommissionMonth.objects.count() == 2
 
 

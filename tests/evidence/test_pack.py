@@ -195,7 +195,7 @@ def test_the_task_run_twice_builds_one_zip(cast, signed, build, settings):
     pack = build(cast.backoffice, signed)
     first = (pack.file.name, pack.sha256)
 
-    assert evidence_pack_build.apply(args=[pack.pk]).get() == "taken"
+    assert evidence_pack_build.apply(args=[pack.pk]).result == "taken"
     assert building.evidence_pack_build(pack.pk) is None
 
     pack.refresh_from_db()
